@@ -1,0 +1,73 @@
+"""Tokenising (input, target) pairs and padding them into batches, per architecture.
+
+Seq2seq: the encoder reads the input, the decoder the target (both end in the tokenizer's EOS).
+Decoder-only: one sequence ``input + delimiter + target + EOS`` with the loss on target tokens
+only. The whitespace rule: the rendered input never ends in whitespace, and the *target* side
+carries the delimiter (a single space by default), as lm-evaluation-harness does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import datasets
+import torch
+
+IGNORE = -100
+
+
+def encode_pairs(
+    tokenizer, arch: str, inputs: Sequence[str], targets: Sequence[str], *,
+    max_input_len: int, max_target_len: int, delimiter: str = " ",
+) -> dict[str, list[list[int]]]:
+    """Token ids and labels for training pairs; see the module docstring for the layout."""
+    if arch == "seq2seq":
+        enc = tokenizer(list(inputs), truncation=True, max_length=max_input_len)["input_ids"]
+        lab = tokenizer(list(targets), truncation=True, max_length=max_target_len)["input_ids"]
+        return {"input_ids": enc, "labels": lab}
+    eos = tokenizer.eos_token_id
+    ctx = tokenizer(list(inputs), add_special_tokens=False)["input_ids"]
+    cont = tokenizer([delimiter + t for t in targets], add_special_tokens=False)["input_ids"]
+    ids, labels = [], []
+    for c, t in zip(ctx, cont, strict=True):
+        t = t[: max_target_len - 1] + [eos]
+        c = c[-max_input_len:]
+        ids.append(c + t)
+        labels.append([IGNORE] * len(c) + t)
+    return {"input_ids": ids, "labels": labels}
+
+
+def tokenize_mixture(
+    examples: datasets.Dataset, tokenizer, arch: str, *, max_input_len: int, max_target_len: int, delimiter: str = " "
+) -> datasets.Dataset:
+    """Add ``input_ids`` and ``labels`` columns with batched ``datasets.map``."""
+    def batch(columns: dict[str, list]) -> dict[str, list]:
+        return encode_pairs(
+            tokenizer, arch, columns["input"], columns["target"],
+            max_input_len=max_input_len, max_target_len=max_target_len, delimiter=delimiter,
+        )
+
+    return examples.map(batch, batched=True, desc="tokenize")
+
+
+def _pad(rows: Sequence[Sequence[int]], value: int) -> torch.Tensor:
+    width = max(len(r) for r in rows)
+    out = torch.full((len(rows), width), value, dtype=torch.long)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = torch.as_tensor(r, dtype=torch.long)
+    return out
+
+
+@dataclass
+class Collator:
+    """Pads a list of tokenised examples into model inputs (right padding)."""
+
+    arch: str
+    pad_token_id: int
+
+    def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
+        input_ids = _pad([r["input_ids"] for r in rows], self.pad_token_id)
+        attention_mask = _pad([[1] * len(r["input_ids"]) for r in rows], 0)
+        labels = _pad([r["labels"] for r in rows], IGNORE)
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}

@@ -1,0 +1,106 @@
+"""The ablation's independent variable: how a row becomes a model input.
+
+* ``no_template``  - the row's input fields joined, plus the options block for classification;
+* ``dataset_name`` - a tag with the task's display name, then the same fields;
+* ``instruction``  - one of the task's natural-language templates.
+
+For training, each row gets one template, assigned **round-robin by row index** over the task's
+first ``num_templates`` templates (inverted ones included, as FLAN trained on them). For scoring,
+each row is rendered with every non-inverted template, and results are averaged over templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from flanlab.errors import unknown
+from flanlab.tasks.spec import Prompt, TaskSpec, Template
+from flanlab.templates.format import finish_input, join_fields, options_block
+
+VARIANTS = ("no_template", "dataset_name", "instruction")
+PLAIN_TEMPLATE_ID = "plain"
+
+
+def check_variant(variant: str, key: str | None = None) -> str:
+    """Return ``variant`` if it is known, else raise a one-line error listing the valid ones."""
+    if variant not in VARIANTS:
+        raise unknown("template variant", variant, VARIANTS, key=key)
+    return variant
+
+
+def _plain_input(task: TaskSpec, row: Mapping[str, Any], options_in_prompt: bool) -> str:
+    body = join_fields(row, task.input_fields)
+    options = task.row_options(row)
+    if options and options_in_prompt:
+        body = f"{body}\n{options_block(options)}"
+    return body
+
+
+def render(
+    task: TaskSpec,
+    row: Mapping[str, Any],
+    variant: str,
+    template: Template | None = None,
+    *,
+    options_in_prompt: bool = True,
+    row_index: int = -1,
+) -> Prompt:
+    """Render one row under one variant (and, for ``instruction``, one template)."""
+    check_variant(variant)
+    references = task.references(row)
+    answer = references[0]
+    options = task.row_options(row)
+    label = task.label_index(row)
+    if variant == "instruction":
+        if template is None:
+            raise ValueError(f"task {task.name!r}: the instruction variant needs a template")
+        values = {**row, "answer": answer, "options": options_block(options) if options and options_in_prompt else ""}
+        try:
+            text = template.input.format(**values)
+            target = template.target.format(**values)
+        except KeyError as err:
+            raise KeyError(f"task {task.name!r} template {template.id!r} names field {err} missing from the row") from None
+        if template.inverted:
+            # The task turned around: the target is row text, so it is scored as generation.
+            options, label, references = None, None, (target,)
+        return Prompt(
+            task=task.name, cluster=task.cluster, variant=variant, template_id=template.id,
+            input=finish_input(text), target=target, options=options, label=label,
+            references=references, row_index=row_index, inverted=template.inverted,
+        )
+    body = _plain_input(task, row, options_in_prompt)
+    if variant == "dataset_name":
+        body = f"[{task.display_name}]\n{body}"
+    return Prompt(
+        task=task.name, cluster=task.cluster, variant=variant, template_id=PLAIN_TEMPLATE_ID,
+        input=finish_input(body), target=answer, options=options, label=label,
+        references=references, row_index=row_index,
+    )
+
+
+def training_template(task: TaskSpec, row_index: int, num_templates: int | None = None) -> Template:
+    """The template a training row gets: round-robin by row index over the first ``num_templates``."""
+    pool = task.templates[:num_templates] if num_templates else task.templates
+    return pool[row_index % len(pool)]
+
+
+def render_for_training(
+    task: TaskSpec, row: Mapping[str, Any], row_index: int, variant: str,
+    *, num_templates: int | None = None, options_in_prompt: bool = True,
+) -> Prompt:
+    """Render a training row: one prompt, the template chosen round-robin."""
+    template = training_template(task, row_index, num_templates) if variant == "instruction" else None
+    return render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index)
+
+
+def render_for_scoring(
+    task: TaskSpec, row: Mapping[str, Any], row_index: int, variant: str,
+    *, options_in_prompt: bool = True, include_inverted: bool = False,
+) -> Iterator[Prompt]:
+    """Render an evaluation row: every scored template for ``instruction``, one prompt otherwise."""
+    if variant != "instruction":
+        yield render(task, row, variant, options_in_prompt=options_in_prompt, row_index=row_index)
+        return
+    for template in task.scored_templates(include_inverted):
+        yield render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index)

@@ -1,0 +1,53 @@
+"""Every config composes; every experiment file composes with the primary config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from tests.conftest import CONF_DIR
+
+GROUPS = sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir() and p.name != "experiment")
+OPTIONS = [(g, f.stem) for g in GROUPS for f in sorted((CONF_DIR / g).glob("*.yaml"))]
+EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").rglob("*.yaml"))
+
+
+def _compose(overrides: list[str]):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+
+
+@pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
+def test_every_group_option_composes(group, option):
+    cfg = _compose([f"{group}={option}"])
+    assert OmegaConf.select(cfg, group) is not None
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes(experiment):
+    cfg = _compose([f"+experiment={experiment}"])
+    assert cfg.experiment_name
+
+
+def test_ablation_declares_the_full_grid():
+    cfg = _compose(["+experiment=ablation"])
+    params = cfg.hydra.sweeper.params
+    assert set(params.template.split(",")) == {"untuned", "no_template", "dataset_name", "instruction"}
+    assert len(params.heldout.split(",")) >= 3
+    assert cfg.hydra.mode.name == "MULTIRUN"
+
+
+def test_flan_eval_defaults():
+    """FLAN's pairing of training and scoring variants."""
+    assert list(_compose(["template=no_template"]).template.eval_variants) == ["instruction"]
+    assert set(_compose(["template=dataset_name"]).template.eval_variants) == {"dataset_name", "instruction"}
+    assert list(_compose(["template=instruction"]).template.eval_variants) == ["instruction"]
+
+
+def test_conf_dir_is_the_package_default():
+    import flanlab.__main__ as entry
+
+    assert Path(entry.CONFIG_DIR) == CONF_DIR

@@ -1,0 +1,71 @@
+"""Shared fixtures: offline environment, a toy catalogue, tiny models built from config."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import datasets
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
+os.environ.setdefault("WANDB_MODE", "disabled")
+os.environ.setdefault("WANDB_SILENT", "true")
+
+from flanlab.tasks.catalogue import Catalogue  # noqa: E402
+from flanlab.tasks.spec import TaskSpec, Template  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = ROOT / "conf"
+MIRROR_DIR = ROOT.parent / "shared" / "data" / "flan_mirror"
+
+
+def _yes_no_task(name: str, cluster: str) -> TaskSpec:
+    return TaskSpec(
+        name=name, cluster=cluster, display_name=f"Toy {name}", kind="classification",
+        input_fields=("sentence",), options=("yes", "no"),
+        templates=(
+            Template("t0", "{sentence}\nIs that true? Answer yes or no.\n{options}"),
+            Template("t1", "Read: {sentence}\nTrue or not?\n{options}"),
+            Template("inv", "Write a statement whose truth is {answer}.", target="{sentence}", inverted=True),
+        ),
+    )
+
+
+class ToyCatalogue(Catalogue):
+    """Three clusters of tiny tasks, with rows made in memory."""
+
+    def __init__(self, rows: int = 24) -> None:
+        colours = ["red", "blue", "green"]
+        self._specs = {
+            "toy_nli": _yes_no_task("toy_nli", "nli"),
+            "toy_para": _yes_no_task("toy_para", "paraphrase"),
+            "toy_sent": _yes_no_task("toy_sent", "sentiment"),
+            "toy_gen": TaskSpec(
+                name="toy_gen", cluster="misc", display_name="Toy colours", kind="generation",
+                input_fields=("thing",), metric="exact_match",
+                templates=(Template("g0", "What colour is the {thing}?"), Template("g1", "Name the colour of the {thing}.")),
+            ),
+        }
+        self._rows = {}
+        for name, spec in self._specs.items():
+            if spec.is_classification:
+                made = [{"sentence": f"the {colours[i % 3]} box is {colours[(i // 2) % 3]}", "label": i % 2} for i in range(rows)]
+            else:
+                made = [{"thing": f"{colours[i % 3]} box", "target": colours[i % 3]} for i in range(rows)]
+            self._rows[name] = {"train": made, "validation": made[: rows // 2]}
+
+    @property
+    def specs(self) -> Mapping[str, TaskSpec]:
+        return self._specs
+
+    def load(self, name: str, split: str) -> datasets.Dataset:
+        return datasets.Dataset.from_list(self._rows[name][split])
+
+
+@pytest.fixture
+def toy_catalogue() -> ToyCatalogue:
+    return ToyCatalogue()
