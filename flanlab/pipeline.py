@@ -28,6 +28,7 @@ from flanlab.scoring.scorers import make_scorer
 from flanlab.scoring.zeroshot import eval_rows, score_tasks
 from flanlab.splits import make_split
 from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.overlap import remove_overlaps
 from flanlab.templates.variants import VARIANTS, check_variant, render_for_scoring
 from flanlab.tracking.run import NullTracker, Tracker, start_tracker
 from flanlab.training.loop import check_train_config, fit
@@ -84,6 +85,11 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
     catalogue.check_clusters(cfg.heldout.clusters, key="heldout.clusters")
     split = make_split(catalogue.clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.get("train_only"))
     log.info("held out %s; training clusters %s; removed %s", split.heldout, split.train, dict(split.removed))
+    train_tasks, removed_tasks = remove_overlaps(
+        [catalogue.spec(t) for c in split.train for t in catalogue.clusters[c]],
+        [catalogue.spec(t) for c in split.heldout for t in catalogue.clusters[c]])
+    if removed_tasks:
+        log.info("tasks removed from training (they share data with held-out tasks): %s", removed_tasks)
 
     loaded = load_model(cfg.model, corpus=lambda: tokenizer_corpus(catalogue), cache_dir=cfg.paths.cache_dir)
     train_variant = cfg.template.train_variant
@@ -98,7 +104,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
         results: dict[str, Any] = {
             "cell": {"train_variant": train_variant or "untuned", "heldout": list(split.heldout),
                      "seed": int(cfg.seed), "model": cfg.model.name, "template": cfg.template.name},
-            "split": split.as_dict(),
+            "split": {**split.as_dict(), "removed_tasks": removed_tasks},
             "model": {"name": loaded.name, "arch": loaded.arch, "parameters": loaded.num_parameters()},
             "config": OmegaConf.to_container(cfg, resolve=True),
         }
@@ -107,6 +113,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
             mixture = build_mixture(
                 catalogue, split, train_variant, max_per_task=int(cfg.data.max_train_per_task), seed=int(cfg.seed),
                 num_templates=cfg.template.num_templates, options_in_prompt=bool(cfg.template.options_in_prompt),
+                tasks=train_tasks,
             )
             data = tokenize_mixture(mixture.examples, loaded.tokenizer, loaded.arch,
                                     max_input_len=int(cfg.train.max_input_len), max_target_len=int(cfg.train.max_target_len))
@@ -126,7 +133,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
                                             "tasks": task_summary(per_template)}
             metrics |= flat_metrics("zeroshot", variant, per_template)
         if train_variant is not None:
-            trained_tasks = [t for c in split.train for t in catalogue.clusters[c]]
+            trained_tasks = train_tasks
             indist = score_tasks(scorer, catalogue, eval_rows(catalogue, trained_tasks, int(cfg.data.indist_eval_per_task)),
                                  train_variant, **opts)
             results["indist"] = {train_variant: {"templates": [r.as_dict() for r in indist], "tasks": task_summary(indist)}}

@@ -10,7 +10,7 @@ Templates are Python format strings over those fields plus two reserved placehol
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -70,6 +70,11 @@ class TaskSpec:
     eval_split: str = "validation"
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Where the rows come from (hub-backed catalogues): ``load_dataset(hub_path, hub_config)``, and an optional
+    # function mapping one raw hub row to the template fields above (None: the raw row already has them).
+    hub_path: str | None = None
+    hub_config: str | None = None
+    preprocess: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
     @property
     def is_classification(self) -> bool:
