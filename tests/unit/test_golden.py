@@ -1,0 +1,60 @@
+"""Golden snapshots of rendered prompts: one file per task and variant under tests/golden/prompts/.
+
+A template change then shows up as a readable diff. FLAN entries render a placeholder row shaped like
+their hub features (no data needed); suite tasks render their first validation row (seed 0).
+Regenerate after an intended change with ``FLANLAB_UPDATE_GOLDEN=1 python -m pytest tests/unit/test_golden.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from flanlab.tasks.flan import flan_specs
+from flanlab.tasks.flan.build import hub_features
+from flanlab.tasks.hub import example_row
+from flanlab.tasks.spec import TaskSpec
+from flanlab.tasks.suite import build_suite
+from flanlab.templates.variants import VARIANTS, render_for_scoring
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "prompts"
+UPDATE = os.environ.get("FLANLAB_UPDATE_GOLDEN") == "1"
+
+
+def _flan_row(spec: TaskSpec) -> dict:
+    raw = example_row(hub_features(spec))
+    row = spec.preprocess(raw) if spec.preprocess else raw
+    if spec.is_classification and not 0 <= int(row[spec.label_field]) < len(spec.row_options(row)):
+        row[spec.label_field] = 0
+    return row
+
+
+ROWS = [(spec, _flan_row(spec)) for spec in flan_specs().values()]
+ROWS += [(spec, rows["validation"][0]) for spec, rows in build_suite(seed=0, train_rows=20, eval_rows=10)]
+
+
+def snapshot(spec: TaskSpec, row: dict, variant: str) -> str:
+    parts = []
+    for p in render_for_scoring(spec, row, 0, variant, include_inverted=True):
+        flag = " (inverted)" if p.inverted else ""
+        parts.append(f"=== {p.template_id}{flag}\n--- input\n{p.input}\n--- target\n{p.target}\n")
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(("spec", "row"), ROWS, ids=[s.name for s, _ in ROWS])
+def test_rendered_prompts_match_golden(spec: TaskSpec, row: dict) -> None:
+    for variant in VARIANTS:
+        path = GOLDEN / f"{spec.name}__{variant}.txt"
+        text = snapshot(spec, row, variant)
+        if UPDATE:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        assert path.is_file(), f"missing golden file {path}; run with FLANLAB_UPDATE_GOLDEN=1"
+        assert path.read_text() == text, f"{path.name} differs; if intended, rerun with FLANLAB_UPDATE_GOLDEN=1"
+
+
+def test_no_stale_golden_files() -> None:
+    expected = {f"{s.name}__{v}.txt" for s, _ in ROWS for v in VARIANTS}
+    assert {p.name for p in GOLDEN.glob("*.txt")} <= expected
