@@ -11,6 +11,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+import flanlab.sweeps  # noqa: F401 - registers the ${flanlab.cell_dir:} resolver
 from flanlab.errors import FlanlabError
 
 log = logging.getLogger("flanlab")
@@ -19,25 +20,37 @@ CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> float | None:
-    from flanlab.pipeline import RESULTS_FILE, run_cell
+    from hydra.types import RunMode
+
+    from flanlab.sweeps.task import guarded_cell
 
     hc = HydraConfig.get()
-    output_dir = Path(hc.runtime.output_dir)
-    if cfg.resume_complete and (output_dir / RESULTS_FILE).exists():
-        log.info("cell %s already has results; skipping", output_dir.name)
-        return None
+    multirun = hc.mode == RunMode.MULTIRUN
+    group = f"{cfg.experiment_name}/{Path(hc.sweep.dir).name}" if multirun else str(cfg.experiment_name)
     try:
-        results = run_cell(cfg, output_dir, choices=dict(hc.runtime.choices))
+        results = guarded_cell(cfg, Path(hc.runtime.output_dir), choices=dict(hc.runtime.choices), group=group,
+                               isolate=multirun)
     except FlanlabError as err:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"flanlab: error: {err}", file=sys.stderr)
         sys.exit(2)
+    if results is None:
+        return None
     means = {k: v for k, v in results["metrics"].items() if k.startswith("zeroshot/") and k.endswith("/mean")}
     for key, value in sorted(means.items()):
         log.info("%s = %.4f", key, value)
     return next(iter(means.values()), None)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """``flanlab report <dir>`` builds a sweep's report; anything else is a Hydra run."""
+    if len(sys.argv) > 1 and sys.argv[1] == "report":
+        from flanlab.report import main as report_main
+
+        sys.exit(report_main(sys.argv[2:]))
     main()
+
+
+if __name__ == "__main__":
+    cli()

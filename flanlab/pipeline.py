@@ -27,6 +27,7 @@ from flanlab.scoring.aggregate import flat_metrics, task_summary
 from flanlab.scoring.scorers import make_scorer
 from flanlab.scoring.zeroshot import eval_rows, score_tasks
 from flanlab.splits import make_split
+from flanlab.sweeps.keys import cell_key
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.overlap import remove_overlaps
 from flanlab.templates.variants import VARIANTS, check_variant, render_for_scoring
@@ -72,8 +73,12 @@ def check_cell(cfg: DictConfig) -> None:
         check_variant(v, key="template.eval_variants")
 
 
-def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | None = None) -> dict[str, Any]:
-    """Train (unless the template is ``untuned``) and score one cell; return and save its results."""
+def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | None = None,
+             group: str | None = None) -> dict[str, Any]:
+    """Train (unless the template is ``untuned``) and score one cell; return and save its results.
+
+    ``group`` is the W&B group (experiment and sweep); it defaults to ``experiment_name``.
+    """
     output_dir = Path(output_dir)
     check_cell(cfg)
     if cfg.threads:
@@ -97,13 +102,14 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
     exit_code = 1
     try:
         tracker = start_tracker(
-            cfg, name=output_dir.name, group=cfg.experiment_name, job_type=train_variant or "untuned",
+            cfg, name=output_dir.name, group=group or cfg.experiment_name, job_type=train_variant or "untuned",
             tags=[f"heldout:{c}" for c in split.heldout] + [f"seed:{cfg.seed}"], output_dir=str(output_dir),
             choices=choices,
         )
         results: dict[str, Any] = {
             "cell": {"train_variant": train_variant or "untuned", "heldout": list(split.heldout),
-                     "seed": int(cfg.seed), "model": cfg.model.name, "template": cfg.template.name},
+                     "seed": int(cfg.seed), "model": cfg.model.name, "template": cfg.template.name,
+                     "key": cell_key(cfg)},
             "split": {**split.as_dict(), "removed_tasks": removed_tasks},
             "model": {"name": loaded.name, "arch": loaded.arch, "parameters": loaded.num_parameters()},
             "config": OmegaConf.to_container(cfg, resolve=True),
@@ -142,6 +148,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
         results["seconds"] = time.perf_counter() - started
         tracker.summary(metrics)
         atomic_write_json(output_dir / RESULTS_FILE, results)
+        tracker.log_results(results, output_dir / RESULTS_FILE)
         exit_code = 0
         return results
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 RESULTS_FILE = "results.json"
@@ -32,8 +33,47 @@ def scores_frame(cells: list[dict]) -> pd.DataFrame:
             for cluster, values in by_cluster.items():
                 rows.append({
                     "train_variant": info["train_variant"], "eval_variant": variant, "cluster": cluster,
-                    "seed": info["seed"], "model": info["model"], "score": sum(values) / len(values), "dir": cell["dir"],
+                    "seed": info["seed"], "model": info["model"], "score": sum(values) / len(values),
+                    "dir": cell["dir"], "heldout": "+".join(info["heldout"]),
+                    "n_train_clusters": len(cell.get("split", {}).get("train", [])),
                 })
+    return pd.DataFrame(rows)
+
+
+def example_frame(cells: list[dict]) -> pd.DataFrame:
+    """One row per (cell, scoring variant, held-out task, example): the example's score averaged over templates.
+
+    The per-example ``correct`` lists of a task's templates cover the same rows in the same order, so
+    their column mean is the example's template-averaged score; bootstrap CIs and paired tests use it.
+    """
+    frames = []
+    for cell in cells:
+        info = cell["cell"]
+        base = {"train_variant": info["train_variant"], "heldout": "+".join(info["heldout"]), "seed": info["seed"],
+                "n_train_clusters": len(cell.get("split", {}).get("train", [])), "model": info["model"]}
+        for variant, block in cell.get("zeroshot", {}).items():
+            by_task: dict[str, list[list[int]]] = {}
+            clusters = {}
+            for t in block["templates"]:
+                by_task.setdefault(t["task"], []).append(t["correct"])
+                clusters[t["task"]] = t["cluster"]
+            for task, lists in by_task.items():
+                if len({len(c) for c in lists}) != 1:
+                    raise ValueError(f"{cell['dir']}: templates of task {task!r} scored different numbers of rows")
+                scores = np.asarray(lists, dtype=float).mean(axis=0)
+                frames.append(pd.DataFrame({**base, "eval_variant": variant, "cluster": clusters[task], "task": task,
+                                            "example": np.arange(len(scores)), "score": scores}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def loss_frame(cells: list[dict]) -> pd.DataFrame:
+    """One row per logged training step of each trained cell: ``step``, ``loss`` and the cell's labels."""
+    rows = []
+    for cell in cells:
+        info = cell["cell"]
+        for step, loss in cell.get("train", {}).get("losses", []):
+            rows.append({"train_variant": info["train_variant"], "heldout": "+".join(info["heldout"]),
+                         "seed": info["seed"], "step": int(step), "loss": float(loss)})
     return pd.DataFrame(rows)
 
 

@@ -1,9 +1,11 @@
 """One tracker per grid cell: W&B (offline unless a key is present) or nothing (``logger=none``).
 
 The mode is resolved as: ``logger.mode`` if set to ``online``/``offline``/``disabled``; else the
-``WANDB_MODE`` environment variable; else ``online`` when ``WANDB_API_KEY`` is set, ``offline``
-otherwise. Offline runs write real run files under the cell's output directory; upload them later
-with ``wandb sync <dir>``.
+``WANDB_MODE`` environment variable; else ``offline``. So runs go online only when asked
+(``logger.mode=online`` with ``WANDB_API_KEY`` set). Offline runs write real run files under the
+cell's output directory; upload them later with ``wandb sync <cell dir>/wandb/offline-run-*``.
+Each cell's run is finished in the pipeline's ``finally`` (exit code 1 on failure), so the runs of
+one sweep never merge.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
 SECRET_MARKERS = ("key", "token", "secret", "password")
+TABLE_ROWS = 5000  # default cap on the per-example predictions table (logger.table_rows)
+TABLE_COLUMNS = ("kind", "variant", "task", "cluster", "template", "example", "correct")
 
 
 class Tracker(Protocol):
     def log(self, metrics: dict[str, float], step: int | None = None) -> None: ...
     def summary(self, metrics: dict[str, Any]) -> None: ...
+    def log_results(self, results: dict[str, Any], path: str | Path) -> None: ...
     def finish(self, exit_code: int = 0) -> None: ...
 
 
@@ -36,6 +41,9 @@ class NullTracker:
     def summary(self, metrics: dict[str, Any]) -> None:
         pass
 
+    def log_results(self, results: dict[str, Any], path: str | Path) -> None:
+        pass
+
     def finish(self, exit_code: int = 0) -> None:
         pass
 
@@ -46,23 +54,44 @@ def resolve_mode(requested: str | None) -> str:
     env = os.environ.get("WANDB_MODE")
     if env in ("online", "offline", "disabled", "dryrun"):
         return "offline" if env == "dryrun" else env
-    return "online" if os.environ.get("WANDB_API_KEY") else "offline"
+    return "offline"
 
 
 def scrub(value: Any) -> Any:
     """Drop config entries whose key looks like a credential."""
     if isinstance(value, dict):
-        return {k: ("<redacted>" if any(m in str(k).lower() for m in SECRET_MARKERS) else scrub(v)) for k, v in value.items()}
+        return {k: ("<redacted>" if any(m in str(k).lower() for m in SECRET_MARKERS) else scrub(v))
+                for k, v in value.items()}
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return value
 
 
+def prediction_rows(results: dict[str, Any], limit: int) -> list[list[Any]]:
+    """Per-example outcomes ``[kind, variant, task, cluster, template, example, correct]``, first ``limit``.
+
+    Rows are taken round-robin over (variant, task, template) so a capped table still covers them all.
+    """
+    streams = []
+    for kind in ("zeroshot", "indist"):
+        for variant, block in results.get(kind, {}).items():
+            for t in block.get("templates", []):
+                streams.append([[kind, variant, t["task"], t["cluster"], t["template_id"], i, int(c)]
+                                for i, c in enumerate(t.get("correct", []))])
+    rows: list[list[Any]] = []
+    depth = 0
+    while len(rows) < limit and any(depth < len(s) for s in streams):
+        rows.extend(s[depth] for s in streams if depth < len(s))
+        depth += 1
+    return rows[:limit]
+
+
 class WandbTracker:
     """A thin wrapper over one ``wandb`` run."""
 
-    def __init__(self, run) -> None:
+    def __init__(self, run, table_rows: int = TABLE_ROWS) -> None:
         self.run = run
+        self.table_rows = table_rows
         self.dir = Path(run.dir).parent if run is not None and run.dir else None
 
     def log(self, metrics: dict[str, float], step: int | None = None) -> None:
@@ -71,6 +100,18 @@ class WandbTracker:
     def summary(self, metrics: dict[str, Any]) -> None:
         for key, value in metrics.items():
             self.run.summary[key] = value
+
+    def log_results(self, results: dict[str, Any], path: str | Path) -> None:
+        """Log per-example predictions as a capped ``wandb.Table`` and the results file as an artifact."""
+        import wandb
+
+        rows = prediction_rows(results, self.table_rows)
+        self.run.log({"predictions": wandb.Table(columns=list(TABLE_COLUMNS), data=rows)})
+        self.run.summary["predictions/rows"] = len(rows)
+        key = results.get("cell", {}).get("key") or self.run.id
+        artifact = wandb.Artifact(f"results-{key}", type="results", metadata=results.get("cell", {}))
+        artifact.add_file(str(path), name=Path(path).name)
+        self.run.log_artifact(artifact)
 
     def finish(self, exit_code: int = 0) -> None:
         self.run.finish(exit_code=exit_code)
@@ -93,11 +134,12 @@ def start_tracker(cfg: DictConfig, *, name: str, group: str, job_type: str, tags
     config["hydra_choices"] = choices or {}
     try:
         run = wandb.init(project=cfg.logger.project, entity=cfg.logger.get("entity"), name=name, group=group,
-                         job_type=job_type, tags=tags, config=config, dir=output_dir, mode=mode, reinit="finish_previous")
-    except Exception as err:  # noqa: BLE001 - any failure to reach W&B falls back to offline files
+                         job_type=job_type, tags=tags, config=config, dir=output_dir, mode=mode,
+                         reinit="finish_previous")
+    except Exception as err:
         if mode != "online":
             raise
         log.warning("W&B online init failed (%s); falling back to offline run files", err)
         run = wandb.init(project=cfg.logger.project, name=name, group=group, job_type=job_type, tags=tags,
                          config=config, dir=output_dir, mode="offline", reinit="finish_previous")
-    return WandbTracker(run)
+    return WandbTracker(run, table_rows=int(cfg.logger.get("table_rows") or TABLE_ROWS))

@@ -1,0 +1,94 @@
+"""A Hydra callback that prints a sweep's progress: the running cell, done/skipped/failed counts, ETA.
+
+Counts come from the cell folders' marker files, so they stay right when cells run in other
+processes (joblib, submitit) and when a sweep is resumed.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from flanlab.sweeps.grid import expected_overrides
+from flanlab.sweeps.keys import cell_key, cell_name
+from flanlab.sweeps.status import FAILED_FILE, RESULTS_FILE, is_complete, read_json
+
+
+def sweep_counts(sweep_dir: str | Path, since: float) -> dict[str, Any]:
+    """Cells completed since ``since`` (with their compute seconds), complete before it, and failed since."""
+    done, skipped, failed, seconds = 0, 0, 0, []
+    for cell in Path(sweep_dir).glob("*/"):
+        results = cell / RESULTS_FILE
+        if results.exists():
+            if results.stat().st_mtime >= since:
+                done += 1
+                data = read_json(results) or {}
+                if "seconds" in data:
+                    seconds.append(float(data["seconds"]))
+            else:
+                skipped += 1
+        elif (cell / FAILED_FILE).exists() and (cell / FAILED_FILE).stat().st_mtime >= since:
+            failed += 1
+    return {"done": done, "skipped": skipped, "failed": failed, "seconds": seconds}
+
+
+def eta_seconds(seconds: list[float], remaining: int) -> float | None:
+    """Mean compute time of the cells finished so far, times the cells left; None before the first."""
+    if not seconds or remaining <= 0:
+        return None if remaining > 0 else 0.0
+    return sum(seconds) / len(seconds) * remaining
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+class SweepProgress(Callback):
+    """Prints one line when each cell starts and ends, and a summary when the sweep ends."""
+
+    def __init__(self) -> None:
+        self.total: int | None = None
+        self.started = time.time()
+        self.sweep_dir: str | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        self.started = time.time() - 1.0  # file mtimes are coarse on some filesystems
+        self.sweep_dir = str(config.hydra.sweep.dir)
+        try:
+            self.total = len(expected_overrides(config))
+        except Exception:
+            self.total = None
+        print(f"[sweep] {self.total if self.total is not None else '?'} cells under {self.sweep_dir}", flush=True)
+
+    def _line(self, config: DictConfig, prefix: str) -> str:
+        sweep_dir = self.sweep_dir or str(config.hydra.sweep.dir)
+        c = sweep_counts(sweep_dir, self.started)
+        finished = c["done"] + c["skipped"] + c["failed"]
+        remaining = (self.total - finished) if self.total is not None else 0
+        eta = eta_seconds(c["seconds"], remaining) if self.total is not None else None
+        total = self.total if self.total is not None else "?"
+        return (f"[sweep] {prefix} | {finished}/{total} finished: {c['done']} done, {c['skipped']} skipped, "
+                f"{c['failed']} failed | ETA {fmt_duration(eta)}")
+
+    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        name = f"{cell_name(config)} [{cell_key(config)}]"
+        out = config.hydra.runtime.output_dir
+        verb = "skipping" if config.get("resume_complete") and is_complete(out, cell_key(config)) else "running"
+        print(self._line(config, f"{verb} cell #{config.hydra.job.num} {name}"), flush=True)
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        out = Path(config.hydra.runtime.output_dir)
+        state = "complete" if (out / RESULTS_FILE).exists() else "incomplete"
+        if (out / FAILED_FILE).exists():
+            state = "failed"
+        print(self._line(config, f"cell #{config.hydra.job.num} {cell_name(config)} {state}"), flush=True)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        print(self._line(config, f"sweep finished in {fmt_duration(time.time() - self.started)}"), flush=True)
