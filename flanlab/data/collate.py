@@ -31,7 +31,7 @@ def encode_pairs(
     cont = tokenizer([delimiter + t for t in targets], add_special_tokens=False)["input_ids"]
     ids, labels = [], []
     for c, t in zip(ctx, cont, strict=True):
-        t = t[: max_target_len - 1] + [eos]
+        t = [*t[: max_target_len - 1], eos]
         c = c[-max_input_len:]
         ids.append(c + t)
         labels.append([IGNORE] * len(c) + t)

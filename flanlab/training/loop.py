@@ -1,12 +1,20 @@
-"""The fit loop, readable top to bottom: sample a batch, forward, backward, step, log."""
+"""The fit loop, readable top to bottom: set up, (resume), then step: batch, forward, backward, update, log, save.
+
+Batch sizes: ``train.batch_size`` rows per micro-batch per process; one optimizer step sees
+``batch_size x grad_accum x world_size`` rows (the global batch). The loss of a step is the mean
+over *all target tokens of the global batch* (each micro-batch's summed loss is divided by the
+global token count), so 1 process and N processes with the same global batch compute the same
+loss and gradients, and gradient accumulation is exact.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import datasets
 import torch
@@ -14,12 +22,19 @@ from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
 from flanlab.data.collate import Collator
+from flanlab.data.packing import PackedCollator
 from flanlab.errors import ConfigError
 from flanlab.models.load import LoadedModel
 from flanlab.tracking.run import Tracker
+from flanlab.training import checkpoint as ckpt
+from flanlab.training import distributed as dist
+from flanlab.training.model import TrainModule, target_tokens
 from flanlab.training.optim import make_optimizer, make_schedule
+from flanlab.training.sampler import BatchSampler, sort_key
+from flanlab.training.throughput import FlopCounter, peak_flops
 
 log = logging.getLogger(__name__)
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass
@@ -29,6 +44,13 @@ class FitResult:
     seconds: float
     tokens_per_s: float
     losses: list[tuple[int, float]]
+    nonpad_fraction: float = 0.0
+    mfu: float = 0.0
+    peak_flops: float = 0.0
+    peak_flops_source: str = ""
+    global_batch: int = 0
+    resumed_from: int | None = None
+    extra: dict = field(default_factory=dict)
 
 
 def check_train_config(cfg: DictConfig) -> None:
@@ -38,53 +60,124 @@ def check_train_config(cfg: DictConfig) -> None:
             raise ConfigError(f"train.{key} must be a positive integer, got {cfg[key]!r}")
     if float(cfg.lr) <= 0:
         raise ConfigError(f"train.lr must be positive, got {cfg.lr!r}")
+    if cfg.get("precision", "auto") not in PRECISIONS:
+        raise ConfigError(f"train.precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}")
 
 
-def batches(n_rows: int, batch_size: int, seed: int) -> Iterator[list[int]]:
-    """Endless row-index batches: a fresh seeded permutation each epoch."""
-    gen = torch.Generator().manual_seed(seed)
-    while True:
-        order = torch.randperm(n_rows, generator=gen).tolist()
-        for start in range(0, n_rows - batch_size + 1 if n_rows >= batch_size else 1, batch_size):
-            yield order[start : start + batch_size]
+def resolve_resume(value: object) -> str:
+    """``resume`` config value -> ``auto`` | ``true`` | ``false``."""
+    text = str(value).lower()
+    if text not in ("auto", "true", "false"):
+        raise ConfigError(f"resume must be auto, true or false, got {value!r}")
+    return text
 
 
-def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: Tracker, seed: int) -> FitResult:
+def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: Tracker, seed: int, *,
+        checkpoint_dir: str | Path | None = None, resume: object = "auto") -> FitResult:
     """Fine-tune ``loaded.model`` in place on tokenised ``data`` for ``cfg.steps`` optimiser steps."""
+    # --- set up: device, precision, process group, model wrapper, optimiser, data order ---
     check_train_config(cfg)
-    model, steps, accum = loaded.model, int(cfg.steps), int(cfg.grad_accum)
-    model.train()
-    optimizer = make_optimizer(model, cfg.optimizer, float(cfg.lr), float(cfg.weight_decay))
+    resume = resolve_resume(resume)
+    steps, accum, micro = int(cfg.steps), int(cfg.grad_accum), int(cfg.batch_size)
+    device = dist.device_for(cfg.get("device", "auto"))
+    distributed = dist.setup(device)
+    rank, world = dist.rank(), dist.world_size()
+    precision = cfg.get("precision", "auto")
+    dtype = torch.bfloat16 if precision == "bf16" or (precision == "auto" and device.type == "cuda") else torch.float32
+    torch.manual_seed(seed + rank)
+    model = loaded.model.to(device).train()
+    module = dist.wrap(TrainModule(model, loaded.arch, dtype), cfg.get("parallel", "ddp"), device)
+    step_fn = torch.compile(module) if cfg.get("compile", False) else module
+    optimizer = make_optimizer(module, cfg.optimizer, float(cfg.lr), float(cfg.weight_decay))
     schedule = make_schedule(optimizer, cfg.schedule, int(cfg.warmup_steps), steps)
-    collate = Collator(loaded.arch, loaded.tokenizer.pad_token_id)
+    mode = cfg.get("batching", "random")
+    pad = loaded.tokenizer.pad_token_id
+    collate = (PackedCollator(loaded.arch, pad, int(cfg.get("pack_len", 256)), model.config.decoder_start_token_id or 0)
+               if mode == "packed" else Collator(loaded.arch, pad))
     rows = [{"input_ids": i, "labels": lab} for i, lab in zip(data["input_ids"], data["labels"], strict=True)]
-    sampler = batches(len(rows), int(cfg.batch_size), seed)
-    losses: list[tuple[int, float]] = []
-    window, tokens, start = [], 0, time.perf_counter()
-    bar = tqdm(range(1, steps + 1), desc="train", disable=not cfg.get("progress", True), mininterval=2)
+    keys = [sort_key(loaded.arch, r["input_ids"], r["labels"]) for r in rows]
+    global_batch = micro * accum * world
+    sampler = BatchSampler(keys, global_batch, seed, mode, int(cfg.get("bucket_pool", 64)))
+    flops = FlopCounter(model, loaded.arch)
+    peak, peak_source = peak_flops(device, dtype, cfg.get("peak_flops"))
+    fingerprint = ckpt.model_fingerprint(model)
+    every, keep = int(cfg.get("checkpoint_every", 0) or 0), int(cfg.get("keep_checkpoints", 1))
+
+    # --- resume: model, optimiser, schedule, RNG and data position from the newest checkpoint ---
+    start_step, losses, window = 1, [], [0.0, 0.0]  # window: summed loss, target tokens since the last log
+    counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0}
+    found = ckpt.latest(checkpoint_dir) if checkpoint_dir and resume != "false" else None
+    if resume == "true" and found is None:
+        raise ConfigError(f"resume=true but there is no checkpoint under {checkpoint_dir}")
+    if found is not None:
+        state = ckpt.load(found, fingerprint, loaded.name)
+        ckpt.restore_model_state(module, optimizer, state)
+        schedule.load_state_dict(state["schedule"])
+        sampler.load_state_dict(state["sampler"])
+        ckpt.set_rng_state(state["rng"][min(rank, len(state["rng"]) - 1)])
+        start_step, losses, window = state["step"] + 1, [tuple(x) for x in state["losses"]], state["window"]
+        log.info("resumed from %s (step %d)", found, state["step"])
+
+    # --- train ---
+    autocast = torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else contextlib.nullcontext()
+    show = cfg.get("progress", True) and dist.is_main()
+    bar = tqdm(range(start_step, steps + 1), desc="train", disable=not show, mininterval=2)
+    start = time.perf_counter()
     for step in bar:
-        for _ in range(accum):
-            batch = collate([rows[i] for i in next(sampler)])
-            loss = model(**batch).loss / accum
-            loss.backward()
-            window.append(loss.item() * accum)
-            tokens += int(batch["attention_mask"].sum()) + int((batch["labels"] != -100).sum())
+        idx = next(sampler)[rank * micro * accum : (rank + 1) * micro * accum]
+        shards = [[rows[i] for i in idx[j * micro : (j + 1) * micro]] for j in range(accum)]
+        batches = [{k: v.to(device) for k, v in collate(s).items()} for s in shards]
+        local = [float(target_tokens(b, loaded.arch)) for b in batches]
+        (global_tokens,) = dist.all_sum([sum(local)], device)
+        for j, batch in enumerate(batches):
+            with dist.grad_sync(module, j == accum - 1), autocast:
+                loss_sum = step_fn(**batch)
+            (loss_sum * world / global_tokens).backward()  # DDP averages gradients over `world`
+            window[0] += loss_sum.item()
+        window[1] += sum(local)
+        for s in shards:
+            ins, outs = [len(r["input_ids"]) for r in s], [len(r["labels"]) for r in s]
+            counts["flops"] += flops.step(ins, outs)
+            counts["nonpad"] += sum(ins) + (sum(outs) if loaded.arch == "seq2seq" else 0)
+        counts["slots"] += sum(b["input_ids"].numel() + (b["labels"].numel() if loaded.arch == "seq2seq" else 0)
+                               for b in batches)
         if cfg.clip_norm:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), float(cfg.clip_norm))
+            torch.nn.utils.clip_grad_norm_(module.parameters(), float(cfg.clip_norm))
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
+
         if step % int(cfg.log_every) == 0 or step == steps:
-            mean_loss = sum(window) / len(window)
+            loss_total, token_total = dist.all_sum(window, device)
+            mean_loss = loss_total / max(token_total, 1.0)
             elapsed = time.perf_counter() - start
+            nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
             losses.append((step, mean_loss))
             tracker.log({"train/loss": mean_loss, "train/lr": schedule.get_last_lr()[0],
-                         "train/tokens_per_s": tokens / elapsed}, step=step)
+                         "train/tokens_per_s": nonpad / elapsed, "train/nonpad_fraction": nonpad / slots,
+                         "train/mfu": fl / elapsed / peak if peak else 0.0, "train/peak_flops": peak}, step=step)
             bar.set_postfix(loss=f"{mean_loss:.3f}")
             if not math.isfinite(mean_loss):
                 raise FloatingPointError(f"train loss became {mean_loss} at step {step}; lower train.lr")
-            window = []
+            window = [0.0, 0.0]
+        if checkpoint_dir and ((every and step % every == 0) or step == steps):
+            model_state, optim_state = ckpt.gather_model_state(module, optimizer)
+            rngs = dist.gather_objects(ckpt.rng_state())
+            if dist.is_main():
+                ckpt.save(checkpoint_dir, step, {
+                    "step": step, "model": model_state, "optimizer": optim_state, "schedule": schedule.state_dict(),
+                    "sampler": sampler.state_dict(), "rng": rngs, "losses": losses, "window": window,
+                    "fingerprint": fingerprint, "model_name": loaded.name}, keep=keep)
+
+    # --- wrap up: totals over all processes, leave the process group, hand back a CPU model ---
     seconds = time.perf_counter() - start
-    model.eval()
-    return FitResult(steps=steps, final_loss=losses[-1][1], seconds=seconds,
-                     tokens_per_s=tokens / seconds, losses=losses)
+    nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
+    if distributed:
+        del module, step_fn, optimizer
+        dist.teardown()
+    loaded.model.to("cpu").eval()
+    return FitResult(steps=steps, final_loss=losses[-1][1], seconds=seconds, tokens_per_s=nonpad / max(seconds, 1e-9),
+                     losses=losses, nonpad_fraction=nonpad / max(slots, 1.0),
+                     mfu=fl / max(seconds, 1e-9) / peak if peak else 0.0, peak_flops=peak,
+                     peak_flops_source=peak_source, global_batch=global_batch,
+                     resumed_from=start_step - 1 if found is not None else None)
