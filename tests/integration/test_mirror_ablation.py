@@ -24,7 +24,8 @@ TINY_MIRROR = [
 def test_mirror_ablation_multirun_holds_out_clusters_and_reports(tmp_path):
     env = {**os.environ, "WANDB_MODE": "disabled", "FLANLAB_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT),
            "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(tmp_path / "hf")}
-    cmd = [sys.executable, "-m", "flanlab", "+experiment=ablation", "tasks=flan_mirror", f"data.mirror_dir={MIRROR_DIR}",
+    cmd = [sys.executable, "-m", "flanlab", "+experiment=ablation", "tasks=flan_mirror",
+           f"data.mirror_dir={MIRROR_DIR}",
            "hydra.sweeper.params.template=instruction", "hydra.sweeper.params.heldout='nli,closed_book_qa'",
            f"hydra.sweep.dir={tmp_path / 'sweep'}", *TINY_MIRROR]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

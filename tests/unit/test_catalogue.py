@@ -28,7 +28,7 @@ def test_catalogue_size_and_clusters():
     assert set(per_cluster) == CLUSTERS
     assert len(FLAN) >= 40 and min(per_cluster.values()) >= 2, per_cluster
     heldout_files = {p.stem for p in (CONF_DIR / "heldout").glob("*.yaml")}
-    assert CLUSTERS <= heldout_files, CLUSTERS - heldout_files
+    assert heldout_files >= CLUSTERS, CLUSTERS - heldout_files
     related = yaml.safe_load((CONF_DIR / "split" / "flan.yaml").read_text())["related"]
     assert {c for k, v in related.items() for c in [k, *v]} <= CLUSTERS
 
@@ -74,7 +74,8 @@ def test_caps_are_per_dataset_and_configurable():
     cat = HubCatalogue(tasks=["rte", "copa"], mirror_dir=str(MIRROR_DIR), train_cap=30, caps={"copa": {"train": 7}})
     assert len(cat.train_data("rte")) == 30 and len(cat.train_data("copa")) == 7
     assert len(cat.eval_data("rte")) == 277  # eval_cap None: the whole validation split
-    assert HubCatalogue(tasks=["cb"], mirror_dir=str(MIRROR_DIR), eval_splits={"cb": "test"}).eval_data("cb").num_rows == 250
+    cb = HubCatalogue(tasks=["cb"], mirror_dir=str(MIRROR_DIR), eval_splits={"cb": "test"})
+    assert cb.eval_data("cb").num_rows == 250
 
 
 def test_neither_mirror_nor_hub_gives_one_line_error_naming_both(tmp_path, monkeypatch):
@@ -90,9 +91,9 @@ def test_neither_mirror_nor_hub_gives_one_line_error_naming_both(tmp_path, monke
 def test_bad_names_are_one_line_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="Did you mean 'rte'"):
         HubCatalogue(tasks=["rtee"])
-    with pytest.raises(ConfigError, match="tasks.caps"):
+    with pytest.raises(ConfigError, match=r"tasks\.caps"):
         HubCatalogue(tasks=["rte"], caps={"cb": {"train": 3}})
-    with pytest.raises(ConfigError, match="data.mirror_dir"):
+    with pytest.raises(ConfigError, match=r"data\.mirror_dir"):
         HubCatalogue(tasks=["rte"], mirror_dir=str(tmp_path / "absent"))
 
 

@@ -53,7 +53,8 @@ def test_custom_yaml_task_loads_with_string_and_index_labels():
 
 def test_custom_task_with_a_bad_label_names_file_and_line(tmp_path):
     (tmp_path / "t.yaml").write_text((FIX / "custom" / "kind_words.yaml").read_text())
-    (tmp_path / "kind_words_train.jsonl").write_text('{"remark": "hi", "label": "kind"}\n{"remark": "x", "label": "meh"}\n')
+    rows = '{"remark": "hi", "label": "kind"}\n{"remark": "x", "label": "meh"}\n'
+    (tmp_path / "kind_words_train.jsonl").write_text(rows)
     (tmp_path / "kind_words_validation.jsonl").write_text('{"remark": "hi", "label": 1}\n')
     with pytest.raises(DataError, match=r"line 2 label 'meh' is not one of \['unkind', 'kind'\]"):
         load_custom(tmp_path / "t.yaml")

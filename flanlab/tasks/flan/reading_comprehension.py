@@ -91,7 +91,8 @@ def choice_templates(thing: str) -> list:
 
 
 def squad_row(row: Row) -> dict[str, Any]:
-    return {"context": row["context"], "question": row["question"], "answers": [a.strip() for a in row["answers"]["text"]]}
+    return {"context": row["context"], "question": row["question"],
+            "answers": [a.strip() for a in row["answers"]["text"]]}
 
 
 def squad_v2_row(row: Row) -> dict[str, Any]:
