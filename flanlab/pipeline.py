@@ -32,6 +32,7 @@ from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.overlap import remove_overlaps
 from flanlab.templates.variants import VARIANTS, check_variant, render_for_scoring
 from flanlab.tracking.run import NullTracker, Tracker, start_tracker
+from flanlab.training.distributed import is_main
 from flanlab.training.loop import check_train_config, fit
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
     tracker: Tracker = NullTracker()
     exit_code = 1
     try:
-        tracker = start_tracker(
+        tracker = NullTracker() if not is_main() else start_tracker(  # under torchrun only rank 0 logs
             cfg, name=output_dir.name, group=group or cfg.experiment_name, job_type=train_variant or "untuned",
             tags=[f"heldout:{c}" for c in split.heldout] + [f"seed:{cfg.seed}"], output_dir=str(output_dir),
             choices=choices,
@@ -123,11 +124,18 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
             )
             data = tokenize_mixture(mixture.examples, loaded.tokenizer, loaded.arch,
                                     max_input_len=int(cfg.train.max_input_len), max_target_len=int(cfg.train.max_target_len))
-            fitted = fit(loaded, data, cfg.train, tracker, seed=int(cfg.seed))
+            fitted = fit(loaded, data, cfg.train, tracker, seed=int(cfg.seed),
+                         checkpoint_dir=output_dir / "checkpoints", resume=cfg.get("resume", "auto"))
+            if not is_main():  # other torchrun ranks only help train; rank 0 scores and writes
+                exit_code = 0
+                return {"metrics": {}}
             results["train"] = {"steps": fitted.steps, "final_loss": fitted.final_loss, "seconds": fitted.seconds,
                                 "tokens_per_s": fitted.tokens_per_s, "losses": fitted.losses,
                                 "examples": len(mixture.examples), "rows_per_task": mixture.rows_per_task,
-                                "mixture_hash": mixture.fingerprint()}
+                                "mixture_hash": mixture.fingerprint(), "nonpad_fraction": fitted.nonpad_fraction,
+                                "mfu": fitted.mfu, "peak_flops": fitted.peak_flops,
+                                "peak_flops_source": fitted.peak_flops_source, "global_batch": fitted.global_batch,
+                                "resumed_from": fitted.resumed_from}
         scorer = make_scorer(loaded, cfg.scoring)
         opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens), "options_in_prompt": bool(cfg.template.options_in_prompt)}
         heldout_tasks = [t for c in split.heldout for t in catalogue.clusters[c]]

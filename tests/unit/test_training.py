@@ -1,0 +1,143 @@
+"""The fit loop on tiny models: exact resume, exact gradient accumulation, errors, FLOP formula."""
+
+from __future__ import annotations
+
+import random
+from types import SimpleNamespace
+
+import datasets
+import pytest
+import torch
+from omegaconf import OmegaConf
+from torch.utils.flop_counter import FlopCounterMode
+from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
+
+from flanlab.data.collate import IGNORE
+from flanlab.errors import ConfigError
+from flanlab.models.load import LoadedModel
+from flanlab.tracking.run import NullTracker
+from flanlab.training import checkpoint as ckpt
+from flanlab.training.loop import fit
+from flanlab.training.model import TrainModule
+from flanlab.training.throughput import FlopCounter
+from tests.conftest import CONF_DIR
+
+TOK = SimpleNamespace(pad_token_id=0)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Two shared cores: more than one intra-op thread makes tiny models tens of times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _t5(d_model: int = 32, dropout: float = 0.1) -> T5ForConditionalGeneration:
+    torch.manual_seed(0)
+    return T5ForConditionalGeneration(T5Config(
+        vocab_size=64, d_model=d_model, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2, num_heads=4,
+        dropout_rate=dropout, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0))
+
+
+def _data(n: int = 48) -> datasets.Dataset:
+    rng = random.Random(0)
+    ids = [[rng.randrange(3, 64) for _ in range(rng.randrange(3, 15))] + [1] for _ in range(n)]
+    labels = [[i[0], i[1], 1] for i in ids]  # learnable: copy the first two tokens
+    return datasets.Dataset.from_dict({"input_ids": ids, "labels": labels})
+
+
+def _cfg(**over) -> OmegaConf:
+    base = OmegaConf.load(CONF_DIR / "train" / "default.yaml")
+    return OmegaConf.merge(base, {"steps": 6, "batch_size": 8, "warmup_steps": 2, "log_every": 1,
+                                  "progress": False, "lr": 3e-3}, over)
+
+
+def _params(model: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(tmp_path):
+    """Dropout is on, so RNG state, data position, optimiser and schedule must all be restored."""
+    cfg = _cfg(checkpoint_every=3, keep_checkpoints=2, optimizer="adafactor", schedule="cosine")
+    full = fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), cfg, NullTracker(), seed=1, checkpoint_dir=tmp_path)
+    full_params = _params(LoadedModel(_t5(), TOK, "seq2seq", "t").model)  # a fresh model differs ...
+    assert [p.name for p in ckpt.checkpoints(tmp_path)] == ["step_00000003", "step_00000006"]
+    final_state = torch.load(tmp_path / "step_00000006" / "state.pt", weights_only=False)["model"]
+    (tmp_path / "step_00000006" / "state.pt").unlink()  # as if killed after step 3's checkpoint
+    again = LoadedModel(_t5(), TOK, "seq2seq", "t")
+    resumed = fit(again, _data(), cfg, NullTracker(), seed=1, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.resumed_from == 3
+    assert resumed.losses == full.losses
+    for key, value in again.model.state_dict().items():
+        assert torch.equal(value, final_state[f"model.{key}"]), key
+    assert not torch.equal(full_params, _params(again.model))
+
+
+def test_gradient_accumulation_matches_one_big_batch():
+    a = LoadedModel(_t5(dropout=0.0), TOK, "seq2seq", "t")
+    b = LoadedModel(_t5(dropout=0.0), TOK, "seq2seq", "t")
+    cfg = _cfg(batching="random")
+    fa = fit(a, _data(), OmegaConf.merge(cfg, {"batch_size": 8, "grad_accum": 1}), NullTracker(), seed=0)
+    fb = fit(b, _data(), OmegaConf.merge(cfg, {"batch_size": 4, "grad_accum": 2}), NullTracker(), seed=0)
+    assert fa.global_batch == fb.global_batch == 8
+    # the loss is normalised by the global batch's target tokens, so the split does not matter
+    assert [s for s, _ in fa.losses] == [s for s, _ in fb.losses]
+    assert max(abs(x - y) for (_, x), (_, y) in zip(fa.losses, fb.losses, strict=True)) < 1e-5
+
+
+def test_resume_true_without_checkpoint_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="resume=true but there is no checkpoint"):
+        fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), _cfg(), NullTracker(), seed=0,
+            checkpoint_dir=tmp_path / "none", resume=True)
+
+
+def test_checkpoint_from_another_model_config_is_refused(tmp_path):
+    fit(LoadedModel(_t5(), TOK, "seq2seq", "small"), _data(), _cfg(steps=1), NullTracker(), seed=0,
+        checkpoint_dir=tmp_path)
+    with pytest.raises(ConfigError, match=r"written for model 'small'.*'wide'"):
+        fit(LoadedModel(_t5(d_model=48), TOK, "seq2seq", "wide"), _data(), _cfg(steps=2), NullTracker(), seed=0,
+            checkpoint_dir=tmp_path)
+
+
+@pytest.mark.parametrize("key,value", [("steps", 0), ("batch_size", -1), ("grad_accum", 0), ("precision", "fp8")])
+def test_bad_train_values_name_the_key(key, value):
+    with pytest.raises(ConfigError, match=f"train.{key}"):
+        fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), _cfg(**{key: value}), NullTracker(), seed=0)
+
+
+def test_loss_falls_and_nonpad_fraction_is_logged():
+    logged = []
+    tracker = SimpleNamespace(log=lambda m, step=None: logged.append(m))
+    res = fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(96), _cfg(steps=30, log_every=10, batching="bucketed"),
+              tracker, seed=0)
+    assert res.losses[-1][1] < res.losses[0][1]
+    assert {"train/loss", "train/lr", "train/tokens_per_s", "train/nonpad_fraction", "train/mfu"} <= set(logged[0])
+    assert 0.5 < res.nonpad_fraction <= 1.0 and res.peak_flops > 0
+
+
+def _measured_flops(module: torch.nn.Module, batch: dict) -> int:
+    with FlopCounterMode(display=False) as counter:
+        module(**batch).backward()
+    return counter.get_total_flops()
+
+
+@pytest.mark.parametrize("arch", ["seq2seq", "causal"])
+def test_flop_formula_matches_torch_flop_counter(arch):
+    """The documented formula vs torch's own count of matmul FLOPs (forward + backward), one unpadded example."""
+    if arch == "seq2seq":
+        model, n_in, n_out = _t5(d_model=64), 20, 6
+        batch = {"input_ids": torch.randint(3, 64, (1, n_in)), "attention_mask": torch.ones(1, n_in, dtype=torch.long),
+                 "labels": torch.randint(3, 64, (1, n_out))}
+    else:
+        torch.manual_seed(0)
+        model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                             num_attention_heads=4, num_key_value_heads=4))
+        n_in, n_out = 26, 26
+        ids = torch.randint(3, 64, (1, n_in))
+        batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": torch.cat(
+            [torch.full((1, 20), IGNORE), ids[:, 20:]], dim=1)}
+    predicted = FlopCounter(model, arch).step([n_in], [n_out])
+    measured = _measured_flops(TrainModule(model.train(), arch), batch)
+    assert abs(predicted - measured) / measured < 0.1, (predicted, measured)
