@@ -23,6 +23,7 @@ from flanlab.data.mixture import build_mixture
 from flanlab.errors import ConfigError
 from flanlab.io import atomic_write_json
 from flanlab.models.load import load_model
+from flanlab.models.peft import apply_peft
 from flanlab.scoring.aggregate import flat_metrics, task_summary
 from flanlab.scoring.scorers import make_scorer
 from flanlab.scoring.zeroshot import eval_rows, score_tasks
@@ -98,6 +99,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
         log.info("tasks removed from training (they share data with held-out tasks): %s", removed_tasks)
 
     loaded = load_model(cfg.model, corpus=lambda: tokenizer_corpus(catalogue), cache_dir=cfg.paths.cache_dir)
+    loaded = apply_peft(loaded, cfg.train.get("peft"))  # null = full fine-tuning
     train_variant = cfg.template.train_variant
     tracker: Tracker = NullTracker()
     exit_code = 1
@@ -112,7 +114,8 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
                      "seed": int(cfg.seed), "model": cfg.model.name, "template": cfg.template.name,
                      "key": cell_key(cfg)},
             "split": {**split.as_dict(), "removed_tasks": removed_tasks},
-            "model": {"name": loaded.name, "arch": loaded.arch, "parameters": loaded.num_parameters()},
+            "model": {"name": loaded.name, "arch": loaded.arch, "parameters": loaded.num_parameters(),
+                      "trainable_parameters": loaded.num_trainable_parameters()},
             "config": OmegaConf.to_container(cfg, resolve=True),
         }
         metrics: dict[str, float] = {}

