@@ -1,12 +1,20 @@
-"""Per-template metrics: accuracy by rank classification, exact match for generation."""
+"""Per-template metrics, computed offline.
+
+Classification: rank classification (the option with the highest summed log-likelihood, FLAN's
+rule; or, as an option, the highest log-likelihood per character of the option), accuracy, and
+macro-F1 through scikit-learn. Generation: exact match and token F1 (SQuAD-style normalisation),
+ROUGE-L F-measure (``rouge-score``) and corpus BLEU (``sacrebleu``), all against the best of
+each example's references.
+"""
 
 from __future__ import annotations
 
 import re
 import string
+from collections import Counter
 from collections.abc import Sequence
 
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, f1_score
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
@@ -17,14 +25,83 @@ def normalize_answer(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
 
 
-def exact_match(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
-    """Fraction of predictions equal, after normalisation, to any of their references."""
-    hits = [
-        any(normalize_answer(p) == normalize_answer(r) for r in refs)
-        for p, refs in zip(predictions, references, strict=True)
-    ]
-    return sum(hits) / len(hits) if hits else float("nan")
+def rank_options(scores: Sequence[float], options: Sequence[str], length_normalize: bool = False) -> int:
+    """Index of the best option: highest summed log-likelihood, or per character when ``length_normalize``."""
+    if len(scores) != len(options) or not scores:
+        raise ValueError(f"{len(scores)} scores for {len(options)} options")
+    values = [s / max(len(o), 1) for s, o in zip(scores, options, strict=True)] if length_normalize else list(scores)
+    return max(range(len(values)), key=values.__getitem__)
 
 
 def accuracy(predicted: Sequence[int], labels: Sequence[int]) -> float:
     return float(accuracy_score(labels, predicted)) if labels else float("nan")
+
+
+def macro_f1(predicted: Sequence[int], labels: Sequence[int]) -> float:
+    """Unweighted mean of per-class F1 over the classes seen in labels or predictions (scikit-learn)."""
+    return float(f1_score(labels, predicted, average="macro", zero_division=0)) if labels else float("nan")
+
+
+def exact_match_hits(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[int]:
+    """Per example: 1 if the prediction equals, after normalisation, any of its references."""
+    return [
+        int(any(normalize_answer(p) == normalize_answer(r) for r in refs))
+        for p, refs in zip(predictions, references, strict=True)
+    ]
+
+
+def exact_match(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
+    """Fraction of predictions equal, after normalisation, to any of their references."""
+    hits = exact_match_hits(predictions, references)
+    return sum(hits) / len(hits) if hits else float("nan")
+
+
+def _token_f1(prediction: str, reference: str) -> float:
+    pred, ref = normalize_answer(prediction).split(), normalize_answer(reference).split()
+    if not pred or not ref:
+        return float(pred == ref)
+    common = sum((Counter(pred) & Counter(ref)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(pred), common / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def token_f1(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
+    """Mean over examples of the best bag-of-tokens F1 against any reference."""
+    scores = [max(_token_f1(p, r) for r in refs) for p, refs in zip(predictions, references, strict=True)]
+    return sum(scores) / len(scores) if scores else float("nan")
+
+
+def rouge_l(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
+    """Mean over examples of the best ROUGE-L F-measure against any reference (rouge-score, no stemming)."""
+    from rouge_score.rouge_scorer import RougeScorer
+
+    scorer = RougeScorer(["rougeL"], use_stemmer=False)
+    scores = [max(scorer.score(r, p)["rougeL"].fmeasure for r in refs)
+              for p, refs in zip(predictions, references, strict=True)]
+    return sum(scores) / len(scores) if scores else float("nan")
+
+
+def bleu(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
+    """Corpus BLEU (sacrebleu, 0-100) with every reference of each example."""
+    import sacrebleu
+
+    if not predictions:
+        return float("nan")
+    width = max(len(refs) for refs in references)
+    # sacrebleu takes one stream per reference position; missing references are None.
+    streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(width)]
+    return float(sacrebleu.corpus_bleu(list(predictions), streams).score)
+
+
+def generation_metrics(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> dict[str, float]:
+    return {
+        "exact_match": exact_match(predictions, references), "token_f1": token_f1(predictions, references),
+        "rouge_l": rouge_l(predictions, references), "bleu": bleu(predictions, references),
+    }
+
+
+def classification_metrics(by_sum: Sequence[int], by_norm: Sequence[int], labels: Sequence[int]) -> dict[str, float]:
+    return {"acc": accuracy(by_sum, labels), "acc_norm": accuracy(by_norm, labels),
+            "macro_f1": macro_f1(by_sum, labels), "macro_f1_norm": macro_f1(by_norm, labels)}
