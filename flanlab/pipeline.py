@@ -25,6 +25,7 @@ from flanlab.io import atomic_write_json
 from flanlab.models.load import load_model
 from flanlab.models.peft import apply_peft
 from flanlab.scoring.aggregate import flat_metrics, task_summary
+from flanlab.scoring.heldout import heldout_dev, score_variant
 from flanlab.scoring.scorers import make_scorer
 from flanlab.scoring.zeroshot import eval_rows, score_tasks
 from flanlab.splits import make_split
@@ -140,15 +141,16 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
                                 "peak_flops_source": fitted.peak_flops_source, "global_batch": fitted.global_batch,
                                 "resumed_from": fitted.resumed_from}
         scorer = make_scorer(loaded, cfg.scoring)
-        opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens), "options_in_prompt": bool(cfg.template.options_in_prompt)}
+        opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens), "options_in_prompt": bool(cfg.template.options_in_prompt),
+                "length_normalize": bool(cfg.scoring.get("length_normalize", False))}
         heldout_tasks = [t for c in split.heldout for t in catalogue.clusters[c]]
         heldout_rows = eval_rows(catalogue, heldout_tasks, int(cfg.data.max_eval_per_task))
         results["zeroshot"] = {}
+        dev = heldout_dev(catalogue, heldout_tasks, cfg.scoring)  # best-dev-template slice (None = off)
         for variant in cfg.template.eval_variants:
-            per_template = score_tasks(scorer, catalogue, heldout_rows, variant, **opts)
-            results["zeroshot"][variant] = {"templates": [r.as_dict() for r in per_template],
-                                            "tasks": task_summary(per_template)}
-            metrics |= flat_metrics("zeroshot", variant, per_template)
+            results["zeroshot"][variant], scored = score_variant(scorer, catalogue, heldout_rows, variant, cfg.scoring,
+                                                                 dev=dev, seed=int(cfg.seed), **opts)
+            metrics |= scored
         if train_variant is not None:
             trained_tasks = train_tasks
             indist = score_tasks(scorer, catalogue, eval_rows(catalogue, trained_tasks, int(cfg.data.indist_eval_per_task)),
