@@ -89,3 +89,19 @@ def indist_frame(cells: list[dict]) -> pd.DataFrame:
                     "task": task, "cluster": summary["cluster"], "score": summary["mean"], "chance": summary["chance"],
                 })
     return pd.DataFrame(rows)
+
+
+def wandb_loss_frame(root: str | Path) -> pd.DataFrame:
+    """Training losses read back from the offline W&B runs under ``root`` (one per cell), like ``loss_frame``."""
+    from flanlab.tracking.offline import offline_runs, run_history, run_summary
+
+    rows = []
+    for run in offline_runs(root):
+        config = run_summary(run)["config"]
+        heldout = "+".join(config["heldout"]["clusters"])
+        variant = config["template"]["train_variant"] or "untuned"
+        for item in run_history(run):
+            if "train/loss" in item:
+                rows.append({"train_variant": variant, "heldout": heldout, "seed": config["seed"],
+                             "step": int(item["_step"]), "loss": float(item["train/loss"])})
+    return pd.DataFrame(rows)

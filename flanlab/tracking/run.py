@@ -57,11 +57,16 @@ def resolve_mode(requested: str | None) -> str:
     return "offline"
 
 
+def is_secret(key: str) -> bool:
+    """``api_key``, ``token``, ``hf_token``, ``password``... but not ``tokenizer`` or ``keys``."""
+    words = key.lower().replace("-", "_").split("_")
+    return any(m in words for m in SECRET_MARKERS)
+
+
 def scrub(value: Any) -> Any:
     """Drop config entries whose key looks like a credential."""
     if isinstance(value, dict):
-        return {k: ("<redacted>" if any(m in str(k).lower() for m in SECRET_MARKERS) else scrub(v))
-                for k, v in value.items()}
+        return {k: ("<redacted>" if is_secret(str(k)) else scrub(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return value
