@@ -52,8 +52,8 @@ def _check_vocab(model: PreTrainedModel, tokenizer, name: str) -> None:
 def load_model(cfg: DictConfig, corpus: Callable[[], list[str]] | None = None, cache_dir: str = ".cache") -> LoadedModel:
     """Build or load the model that ``cfg`` (the ``model`` config group) describes.
 
-    ``corpus`` yields the texts a config-built tokenizer is trained on (called only on a cache miss
-    of the tokenizer would be ideal; it is called once per load and its hash keys the cache).
+    ``corpus`` returns the texts a config-built tokenizer is trained on; their hash keys the
+    tokenizer cache under ``cache_dir``, so a grid trains its tokenizer once.
     """
     arch = cfg.arch
     if arch not in ARCHS:
