@@ -18,6 +18,8 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from flanlab.audit import enforce as enforce_no_leak
+from flanlab.audit import leakage_audit
 from flanlab.data.collate import tokenize_mixture
 from flanlab.data.mixture import build_mixture
 from flanlab.errors import ConfigError
@@ -120,12 +122,20 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
             "config": OmegaConf.to_container(cfg, resolve=True),
         }
         metrics: dict[str, float] = {}
+        heldout_tasks = [t for c in split.heldout for t in catalogue.clusters[c]]
+        heldout_rows = eval_rows(catalogue, heldout_tasks, int(cfg.data.max_eval_per_task))
         if train_variant is not None:
             mixture = build_mixture(
                 catalogue, split, train_variant, max_per_task=int(cfg.data.max_train_per_task), seed=int(cfg.seed),
                 num_templates=cfg.template.num_templates, options_in_prompt=bool(cfg.template.options_in_prompt),
                 tasks=train_tasks,
             )
+            results["audit"] = leakage_audit(catalogue, split, mixture.rows_per_task, heldout_rows,
+                                             removed_tasks=removed_tasks)
+            atomic_write_json(output_dir / "leakage_audit.json", results["audit"])
+            metrics |= {"audit/exact_duplicates": results["audit"]["exact_duplicates"],
+                        "audit/ngram13_overlap_rate": results["audit"]["ngram_overlap_rate"]}
+            enforce_no_leak(results["audit"], cfg.data.get("on_leak", "error"))
             data = tokenize_mixture(mixture.examples, loaded.tokenizer, loaded.arch,
                                     max_input_len=int(cfg.train.max_input_len), max_target_len=int(cfg.train.max_target_len))
             fitted = fit(loaded, data, cfg.train, tracker, seed=int(cfg.seed),
@@ -143,8 +153,6 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
         scorer = make_scorer(loaded, cfg.scoring)
         opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens), "options_in_prompt": bool(cfg.template.options_in_prompt),
                 "length_normalize": bool(cfg.scoring.get("length_normalize", False))}
-        heldout_tasks = [t for c in split.heldout for t in catalogue.clusters[c]]
-        heldout_rows = eval_rows(catalogue, heldout_tasks, int(cfg.data.max_eval_per_task))
         results["zeroshot"] = {}
         dev = heldout_dev(catalogue, heldout_tasks, cfg.scoring)  # best-dev-template slice (None = off)
         for variant in cfg.template.eval_variants:
