@@ -5,8 +5,10 @@ the summed log-probability of the continuation's tokens given the context, and `
 decodes greedily. Requests go through one :class:`~flanlab.scoring.collator.Collator` (grouped by
 context, longest first, batch halved on out-of-memory) and come back in input order.
 
-* ``Seq2SeqScorer`` encodes each unique context once and scores all its options in batched
-  decoder passes that reuse the encoder output.
+* ``Seq2SeqScorer`` encodes each unique context once, runs one decoder step per context (which
+  gives every option's first-token log-probability and caches the cross-attention keys/values of
+  the encoder output), then scores the rest of all its options in batched decoder passes that
+  reuse that cache.
 * ``CausalScorer`` runs each unique context once, keeps its KV cache (a transformers
   ``DynamicCache``), and scores every option of that context in one batched pass over the option
   tokens only, reading the first option token's log-probability from the context's last logits.
@@ -27,7 +29,7 @@ from typing import Protocol
 
 import torch
 import torch.nn.functional as F
-from transformers import DynamicCache
+from transformers import DynamicCache, EncoderDecoderCache
 
 from flanlab.data.collate import IGNORE, _pad
 from flanlab.scoring.collator import Collator, Group
@@ -81,6 +83,25 @@ class _Base:
             self.batch_size = collator.batch_size or self.batch_size
 
 
+def _cache_argument(model) -> str:
+    """The forward argument that takes a KV cache: ``cache`` from transformers 5.2x, ``past_key_values`` before."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def _returned_cache(output) -> DynamicCache:
+    cache = getattr(output, "cache", None)
+    return cache if cache is not None else output.past_key_values
+
+
+def _layers(cache: DynamicCache) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [(layer.keys, layer.values) for layer in cache.layers]
+
+
+def _select(layers: list[tuple[torch.Tensor, torch.Tensor]], which: torch.Tensor) -> DynamicCache:
+    """A new cache holding rows ``which`` of the saved key/value tensors (one row per option)."""
+    return DynamicCache(ddp_cache_data=[(k[which], v[which]) for k, v in layers])
+
+
 class Seq2SeqScorer(_Base):
     """Encoder-decoder scoring: each unique context is encoded once, and all its options are
     scored in batched decoder passes that reuse the encoder output."""
@@ -96,22 +117,34 @@ class Seq2SeqScorer(_Base):
         conts = tok([c for _, c in pairs], add_special_tokens=self.include_eos)["input_ids"]
         collator = _collator(pairs, ctx_ids, conts)
         encoder = self.model.get_encoder()
+        start = self.model.config.decoder_start_token_id
 
         def batch(groups: list[Group]) -> dict[int, float]:
             ids = _pad([ctx_ids[g.context] for g in groups], tok.pad_token_id)
             mask = _pad([[1] * len(ctx_ids[g.context]) for g in groups], 0)
             hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            # One decoder step per context: the first option token's log-probabilities, and a cache
+            # holding the cross-attention keys/values of the encoder output (computed once).
+            step = self.model(encoder_outputs=(hidden,), attention_mask=mask, use_cache=True,
+                              decoder_input_ids=torch.full((len(groups), 1), start, dtype=torch.long))
+            first = F.log_softmax(step.logits[:, 0].float(), -1)
+            cache = _returned_cache(step)
+            own, cross = _layers(cache.self_attention_cache), _layers(cache.cross_attention_cache)
             rows = [(j, i) for j, g in enumerate(groups) for i in g.indices]
-            out = {}
-            for r0 in range(0, len(rows), self.batch_size):
-                part = rows[r0 : r0 + self.batch_size]
+            heads = first[torch.tensor([j for j, _ in rows]), torch.tensor([conts[i][0] for _, i in rows])]
+            out = dict(zip([i for _, i in rows], heads.tolist(), strict=True))
+            longer = [(j, i) for j, i in rows if len(conts[i]) > 1]
+            for r0 in range(0, len(longer), self.batch_size):
+                part = longer[r0 : r0 + self.batch_size]
                 which = torch.tensor([j for j, _ in part])
-                labels = _pad([conts[i] for _, i in part], IGNORE)
+                labels = _pad([conts[i][1:] for _, i in part], IGNORE)
                 logits = self.model(
-                    encoder_outputs=(hidden[which],), attention_mask=mask[which],
-                    decoder_input_ids=self.model.prepare_decoder_input_ids_from_labels(labels=labels),
+                    encoder_outputs=(hidden[which],), attention_mask=mask[which], use_cache=True,
+                    decoder_input_ids=_pad([conts[i][:-1] for _, i in part], tok.pad_token_id),
+                    **{_cache_argument(self.model): EncoderDecoderCache(_select(own, which), _select(cross, which))},
                 ).logits
-                out |= dict(zip([i for _, i in part], _continuation_logprob(logits, labels).tolist(), strict=True))
+                for (_, i), value in zip(part, _continuation_logprob(logits, labels).tolist(), strict=True):
+                    out[i] += value
             return out
 
         return self._run(collator, batch)
@@ -120,16 +153,6 @@ class Seq2SeqScorer(_Base):
         enc = self.tokenizer(inputs, padding=True, truncation=True, max_length=self.max_input_len, return_tensors="pt")
         gen = self.model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, num_beams=1)
         return self.tokenizer.batch_decode(gen, skip_special_tokens=True)
-
-
-def _cache_argument(model) -> str:
-    """The forward argument that takes a KV cache: ``cache`` from transformers 5.2x, ``past_key_values`` before."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
-
-
-def _returned_cache(output) -> DynamicCache:
-    cache = getattr(output, "cache", None)
-    return cache if cache is not None else output.past_key_values
 
 
 class CausalScorer(_Base):
@@ -167,7 +190,7 @@ class CausalScorer(_Base):
             out = self.model(input_ids=ids, attention_mask=mask, use_cache=True, logits_to_keep=last)
             # Log-probabilities after each context's last real token: [G, V].
             first = F.log_softmax(out.logits.float(), -1)[torch.arange(len(groups)), torch.searchsorted(last, lens - 1)]
-            layers = [(layer.keys, layer.values) for layer in _returned_cache(out).layers]
+            layers = _layers(_returned_cache(out))
             rows = [(j, i) for j, g in enumerate(groups) for i in g.indices]
             heads = first[torch.tensor([j for j, _ in rows]), torch.tensor([conts[i][0] for _, i in rows])]
             result = dict(zip([i for _, i in rows], heads.tolist(), strict=True))
@@ -177,7 +200,7 @@ class CausalScorer(_Base):
                 which = torch.tensor([j for j, _ in part])
                 inp = _pad([conts[i][:-1] for _, i in part], pad)
                 labels = _pad([conts[i][1:] for _, i in part], IGNORE)
-                cache = DynamicCache(ddp_cache_data=[(k[which], v[which]) for k, v in layers])
+                cache = _select(layers, which)
                 logits = self.model(
                     input_ids=inp, use_cache=True, **{_cache_argument(self.model): cache},
                     attention_mask=torch.cat([mask[which], (labels != IGNORE).long()], dim=1),
