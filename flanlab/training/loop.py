@@ -153,9 +153,10 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
             elapsed = time.perf_counter() - start
             nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
             losses.append((step, mean_loss))
-            tracker.log({"train/loss": mean_loss, "train/lr": schedule.get_last_lr()[0],
-                         "train/tokens_per_s": nonpad / elapsed, "train/nonpad_fraction": nonpad / slots,
-                         "train/mfu": fl / elapsed / peak if peak else 0.0, "train/peak_flops": peak}, step=step)
+            if dist.is_main():
+                tracker.log({"train/loss": mean_loss, "train/lr": schedule.get_last_lr()[0],
+                             "train/tokens_per_s": nonpad / elapsed, "train/nonpad_fraction": nonpad / slots,
+                             "train/mfu": fl / elapsed / peak if peak else 0.0, "train/peak_flops": peak}, step=step)
             bar.set_postfix(loss=f"{mean_loss:.3f}")
             if not math.isfinite(mean_loss):
                 raise FloatingPointError(f"train loss became {mean_loss} at step {step}; lower train.lr")
