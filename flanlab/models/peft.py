@@ -49,7 +49,7 @@ def resolve_peft_config(spec: str | DictConfig | dict | None) -> DictConfig | No
     cfg = OmegaConf.create(spec) if isinstance(spec, dict) else spec
     if cfg.get("method") not in METHODS:
         raise unknown("peft method", cfg.get("method"), METHODS, key="train.peft.method")
-    return cfg
+    return OmegaConf.merge(OmegaConf.load(PRESET_DIR / f"{cfg.method}.yaml"), cfg)  # unset keys take the preset's
 
 
 def target_modules(model: torch.nn.Module, cfg: DictConfig) -> list[str]:

@@ -73,6 +73,8 @@ def test_preset_matches_config_group_and_errors():
     assert full.train.peft is None and resolve_peft_config(full.train.peft) is None
     assert grouped.train.peft.r == 4 and resolve_peft_config(grouped.train.peft).alpha == 16
     assert resolve_peft_config(by_name.train.peft).r == 8
+    partial = resolve_peft_config({"method": "lora", "r": 2})
+    assert (partial.r, partial.alpha, partial.target_modules) == (2, 16, None)
     with pytest.raises(ConfigError, match="Did you mean 'lora'"):
         resolve_peft_config("lorra")
     with pytest.raises(ConfigError, match=r"train\.peft\.method"):
