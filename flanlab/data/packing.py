@@ -25,21 +25,18 @@ import torch
 from flanlab.data.collate import IGNORE
 
 
-def first_fit(sizes: Sequence[tuple[int, ...]], caps: tuple[int, ...]) -> list[list[int]]:
-    """First-fit decreasing bin packing of multi-dimensional sizes into bins of capacity ``caps``."""
-    bins: list[list[int]] = []
-    fill: list[list[int]] = []
+def balance(sizes: Sequence[tuple[int, ...]], rows: int) -> list[list[int]]:
+    """Spread items over ``rows`` rows, longest first, each to the least-filled row (LPT scheduling).
+
+    Rows end up within about one item of each other, so little of the padded width is wasted.
+    """
+    groups: list[list[int]] = [[] for _ in range(max(1, min(rows, len(sizes))))]
+    fill = [tuple(0 for _ in sizes[0])] * len(groups) if sizes else []
     for i in sorted(range(len(sizes)), key=lambda j: sizes[j], reverse=True):
-        for members, used in zip(bins, fill, strict=True):
-            if all(u + s <= c for u, s, c in zip(used, sizes[i], caps, strict=True)):
-                members.append(i)
-                for d, s in enumerate(sizes[i]):
-                    used[d] += s
-                break
-        else:
-            bins.append([i])
-            fill.append(list(sizes[i]))
-    return bins
+        r = min(range(len(groups)), key=fill.__getitem__)
+        groups[r].append(i)
+        fill[r] = tuple(f + x for f, x in zip(fill[r], sizes[i], strict=True))
+    return groups
 
 
 def _segments(groups: list[list[Sequence[int]]], pad: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -68,7 +65,7 @@ def block_mask(seg_q: torch.Tensor, seg_k: torch.Tensor, causal: bool = False) -
 
 @dataclass
 class PackedCollator:
-    """Packs a list of tokenised examples into as few rows as fit ``pack_len`` tokens (per side for seq2seq)."""
+    """Packs a list of tokenised examples into ``ceil(input tokens / pack_len)`` rows of about equal length."""
 
     arch: str
     pad_token_id: int
@@ -83,8 +80,7 @@ class PackedCollator:
         return self._causal(ids, labels)
 
     def _causal(self, ids: list[list[int]], labels: list[list[int]]) -> dict[str, torch.Tensor]:
-        cap = max(self.pack_len, max(len(s) for s in ids))
-        groups = first_fit([(len(s),) for s in ids], (cap,))
+        groups = balance([(len(s),) for s in ids], -(-sum(map(len, ids)) // self.pack_len))
         input_ids, seg, pos = _segments([[ids[i] for i in g] for g in groups], self.pad_token_id)
         lab, _, _ = _segments([[labels[i] for i in g] for g in groups], IGNORE)
         # The first position of every example is context (never a target), so HF's one-token label
@@ -94,11 +90,8 @@ class PackedCollator:
                 "position_ids": pos, "labels": lab}
 
     def _seq2seq(self, ids: list[list[int]], labels: list[list[int]]) -> dict[str, torch.Tensor]:
-        total_in, total_out = sum(map(len, ids)), sum(map(len, labels))
-        cap_in = max(self.pack_len, max(map(len, ids)))
-        # Give the decoder side the same share of each row as it has of the batch (plus slack).
-        cap_out = max(max(map(len, labels)), -(-cap_in * total_out * 5 // (total_in * 4)))
-        groups = first_fit([(len(a), len(b)) for a, b in zip(ids, labels, strict=True)], (cap_in, cap_out))
+        rows = -(-sum(map(len, ids)) // self.pack_len)
+        groups = balance([(len(a), len(b)) for a, b in zip(ids, labels, strict=True)], rows)
         input_ids, seg_in, _ = _segments([[ids[i] for i in g] for g in groups], self.pad_token_id)
         lab, seg_out, _ = _segments([[labels[i] for i in g] for g in groups], IGNORE)
         start = self.decoder_start_token_id

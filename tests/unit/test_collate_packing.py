@@ -9,7 +9,7 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
 
 from flanlab.data.collate import IGNORE, Collator
-from flanlab.data.packing import PackedCollator, first_fit
+from flanlab.data.packing import PackedCollator, balance
 from flanlab.errors import ConfigError
 from flanlab.training.model import TrainModule
 from flanlab.training.sampler import BatchSampler, sort_key
@@ -77,12 +77,12 @@ def test_packing_without_block_mask_changes_the_loss(arch):
         assert not torch.allclose(module(**packed), module(**leaky), rtol=1e-4)
 
 
-def test_first_fit_respects_capacity_and_keeps_every_item():
-    sizes = [(5, 1), (9, 2), (3, 3), (7, 1), (2, 2), (8, 1)]
-    bins = first_fit(sizes, (12, 4))
-    assert sorted(i for b in bins for i in b) == list(range(len(sizes)))
-    for b in bins:
-        assert sum(sizes[i][0] for i in b) <= 12 and sum(sizes[i][1] for i in b) <= 4
+def test_balance_keeps_every_item_and_evens_out_rows():
+    sizes = [(9, 2), (8, 1), (7, 1), (5, 1), (3, 3), (2, 2), (2, 1), (1, 1)]
+    groups = balance(sizes, 3)
+    assert sorted(i for g in groups for i in g) == list(range(len(sizes)))
+    fills = [sum(sizes[i][0] for i in g) for g in groups]
+    assert max(fills) - min(fills) <= max(s[0] for s in sizes)
 
 
 def _nonpad(rows, batches, arch):
