@@ -141,3 +141,15 @@ def test_flop_formula_matches_torch_flop_counter(arch):
     predicted = FlopCounter(model, arch).step([n_in], [n_out])
     measured = _measured_flops(TrainModule(model.train(), arch), batch)
     assert abs(predicted - measured) / measured < 0.1, (predicted, measured)
+
+
+def test_tokenizer_larger_than_the_vocabulary_is_refused():
+    from flanlab.models.load import _check_vocab
+
+    class Tok:
+        def __len__(self) -> int:
+            return 100
+
+    with pytest.raises(ConfigError, match=r"model 'mini': tokenizer has 100 tokens but the model's embedding has 64"):
+        _check_vocab(_t5(), Tok(), "mini")
+    _check_vocab(_t5(), type("Small", (), {"__len__": lambda self: 64})(), "mini")  # equal sizes are fine
