@@ -12,7 +12,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 import flanlab.sweeps  # noqa: F401 - registers the ${flanlab.cell_dir:} resolver
-from flanlab.errors import FlanlabError
+from flanlab.errors import FlanlabError, user_error
 
 log = logging.getLogger("flanlab")
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
@@ -30,10 +30,11 @@ def main(cfg: DictConfig) -> float | None:
     try:
         results = guarded_cell(cfg, Path(hc.runtime.output_dir), choices=dict(hc.runtime.choices), group=group,
                                isolate=multirun)
-    except FlanlabError as err:
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+    except Exception as err:
+        cause = user_error(err)
+        if cause is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
-        print(f"flanlab: error: {err}", file=sys.stderr)
+        print(f"flanlab: error: {cause}", file=sys.stderr)
         sys.exit(2)
     if results is None:
         return None
@@ -49,6 +50,15 @@ def cli() -> None:
         from flanlab.report import main as report_main
 
         sys.exit(report_main(sys.argv[2:]))
+    from flanlab.cli_checks import check_command_line
+
+    try:
+        check_command_line(sys.argv[1:], CONFIG_DIR)  # one-line errors for what Hydra reports verbosely
+    except FlanlabError as err:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"flanlab: error: {err}", file=sys.stderr)
+        sys.exit(2)
     main()
 
 

@@ -18,6 +18,15 @@ class DataError(FlanlabError):
     """A dataset, file or row is invalid."""
 
 
+def user_error(err: BaseException | None) -> FlanlabError | None:
+    """``err`` if it is a FlanlabError, or the one it wraps (Hydra's ``instantiate`` wraps its targets' errors)."""
+    for _ in range(8):
+        if err is None or isinstance(err, FlanlabError):
+            return err
+        err = err.__cause__
+    return None
+
+
 def unknown(kind: str, value: object, valid: Iterable[str], key: str | None = None) -> ConfigError:
     """Build an error for an unknown name, with a did-you-mean and the list of valid names."""
     valid = sorted(valid)

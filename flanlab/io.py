@@ -29,6 +29,21 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return path
 
 
+def check_writable_dir(path: str | Path) -> Path:
+    """Create folder ``path`` if needed and write and remove a file there; a one-line ``ConfigError`` if that fails."""
+    from flanlab.errors import ConfigError
+
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path, prefix=".write-check.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as err:
+        raise ConfigError(f"output directory {str(path)!r} is not writable: {err.strerror or err}") from None
+    return path
+
+
 def atomic_write_json(path: str | Path, data: Any) -> Path:
     return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -23,7 +23,7 @@ from flanlab.audit import leakage_audit
 from flanlab.data.collate import tokenize_mixture
 from flanlab.data.mixture import build_mixture
 from flanlab.errors import ConfigError
-from flanlab.io import atomic_write_json
+from flanlab.io import atomic_write_json, check_writable_dir
 from flanlab.models.load import load_model
 from flanlab.models.peft import apply_peft
 from flanlab.scoring.aggregate import flat_metrics, task_summary
@@ -86,12 +86,14 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
     """
     output_dir = Path(output_dir)
     check_cell(cfg)
+    check_writable_dir(output_dir)  # fail before any work, not at the end
     if cfg.threads:
         torch.set_num_threads(int(cfg.threads))
     seed_everything(int(cfg.seed))
     started = time.perf_counter()
 
     catalogue: Catalogue = instantiate(cfg.tasks)
+    catalogue.set_bad_rows(cfg.data.get("bad_rows", "skip"))
     catalogue.check_clusters(cfg.heldout.clusters, key="heldout.clusters")
     split = make_split(catalogue.clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.get("train_only"))
     log.info("held out %s; training clusters %s; removed %s", split.heldout, split.train, dict(split.removed))
@@ -165,6 +167,8 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
                                  train_variant, **opts)
             results["indist"] = {train_variant: {"templates": [r.as_dict() for r in indist], "tasks": task_summary(indist)}}
             metrics |= flat_metrics("indist", train_variant, indist)
+        results["bad_rows"] = {"policy": catalogue.bad_rows, "skipped": dict(catalogue.bad_row_counts)}
+        metrics["data/skipped_rows"] = sum(catalogue.bad_row_counts.values())
         results["metrics"] = metrics
         results["seconds"] = time.perf_counter() - started
         tracker.summary(metrics)

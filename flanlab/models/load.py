@@ -60,7 +60,9 @@ def load_model(cfg: DictConfig, corpus: Callable[[], list[str]] | None = None, c
         raise ConfigError(f"model {cfg.name!r}: unknown arch {arch!r} (config key `model.arch`); valid: {', '.join(ARCHS)}")
     if cfg.source == "pretrained":
         auto = AutoModelForSeq2SeqLM if arch == "seq2seq" else AutoModelForCausalLM
-        trust = bool(cfg.get("trust_remote_code", False))
+        trust = cfg.get("trust_remote_code", False)
+        if not isinstance(trust, bool):  # bool("false") is True: accept only a real boolean
+            raise ConfigError(f"model {cfg.name!r}: model.trust_remote_code must be true or false, got {trust!r}")
         tokenizer = AutoTokenizer.from_pretrained(cfg.name_or_path, trust_remote_code=trust)
         model = auto.from_pretrained(cfg.name_or_path, trust_remote_code=trust, dtype=torch.float32)
         if tokenizer.pad_token is None:

@@ -33,7 +33,10 @@ def guarded_cell(cfg: DictConfig, output_dir: str | Path, *, choices: dict[str, 
     try:
         return run_cell(cfg, output_dir, choices=choices, group=group)
     except Exception as err:
-        mark_failed(output_dir, err, key=key, name=name)
+        try:
+            mark_failed(output_dir, err, key=key, name=name)
+        except OSError as io_err:  # e.g. an unwritable output folder: report the cell's own error, not this one
+            log.error("cell %s [%s]: could not write failed.json (%s)", name, key, io_err)
         if not isolate:
             raise
         log.error("cell %s [%s] failed: %s: %s (see %s/failed.json); the sweep goes on",

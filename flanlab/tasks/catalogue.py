@@ -9,11 +9,18 @@ from functools import cached_property
 import datasets
 
 from flanlab.errors import unknown
+from flanlab.tasks.rows import check_policy, drop_bad_rows
 from flanlab.tasks.spec import TaskSpec
 
 
 class Catalogue(ABC):
-    """Tasks grouped into clusters. Subclasses say where rows come from."""
+    """Tasks grouped into clusters. Subclasses say where rows come from.
+
+    ``train_data``/``eval_data`` drop unusable rows (``flanlab.tasks.rows``) under the ``bad_rows``
+    policy and count them in ``bad_row_counts``.
+    """
+
+    bad_rows: str = "skip"
 
     @property
     @abstractmethod
@@ -43,8 +50,27 @@ class Catalogue(ABC):
             if name not in self.clusters:
                 raise unknown("cluster", name, self.clusters, key=key)
 
+    def set_bad_rows(self, policy: str) -> None:
+        """``skip`` (drop, count, warn) or ``error``: what happens to rows no task can use."""
+        self.bad_rows = check_policy(policy)
+
+    @cached_property
+    def bad_row_counts(self) -> dict[str, int]:
+        """Rows skipped as unusable, by ``<task>/<split>`` (non-zero counts only)."""
+        return {}
+
+    def usable(self, name: str, split: str, rows: datasets.Dataset) -> datasets.Dataset:
+        """``rows`` of ``name``'s ``split`` without unusable ones, counted once per split."""
+        key = f"{name}/{split}"
+        rows, dropped = drop_bad_rows(self.spec(name), rows, split, self.bad_rows, warn=key not in self.bad_row_counts)
+        if dropped:
+            self.bad_row_counts[key] = dropped
+        return rows
+
     def train_data(self, name: str) -> datasets.Dataset:
-        return self.load(name, self.spec(name).train_split)
+        split = self.spec(name).train_split
+        return self.usable(name, split, self.load(name, split))
 
     def eval_data(self, name: str) -> datasets.Dataset:
-        return self.load(name, self.spec(name).eval_split)
+        split = self.spec(name).eval_split
+        return self.usable(name, split, self.load(name, split))

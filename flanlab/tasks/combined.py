@@ -86,6 +86,15 @@ class CombinedCatalogue(Catalogue):
     def specs(self) -> Mapping[str, TaskSpec]:
         return self._specs
 
+    def set_bad_rows(self, policy: str) -> None:
+        super().set_bad_rows(policy)
+        for part in dict.fromkeys(self._owner.values()):
+            part.set_bad_rows(policy)
+
+    @property
+    def bad_row_counts(self) -> dict[str, int]:  # type: ignore[override]
+        return {k: v for part in dict.fromkeys(self._owner.values()) for k, v in part.bad_row_counts.items()}
+
     def load(self, name: str, split: str) -> datasets.Dataset:
         return self._owner[self.spec(name).name].load(name, split)
 

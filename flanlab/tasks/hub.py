@@ -7,7 +7,8 @@ Split names may carry ``datasets`` slicing (``train[:85%]``) for datasets with a
 
 After loading, each entry's ``preprocess`` maps raw rows to template fields (batched ``datasets.map``),
 classification rows whose label is missing (-1, as on the hub) and generation rows with no reference are
-dropped, and the train / eval caps apply (a seeded shuffle first, so a cap is a random sample).
+dropped and counted (``data.bad_rows``, see ``flanlab.tasks.rows``), and the train / eval caps apply (a seeded
+shuffle first, so a cap is a random sample).
 """
 
 from __future__ import annotations
@@ -50,7 +51,26 @@ def load_mirror_split(folder: Path, split: str) -> datasets.Dataset:
     if not data.is_file() or not feats.is_file():
         raise FileNotFoundError(f"{data} (and features.json beside it)")
     features = datasets.Features.from_dict(json.loads(feats.read_text()))
-    return datasets.load_dataset("json", data_files={name: str(data)}, features=features, split=split)
+    try:
+        return datasets.load_dataset("json", data_files={name: str(data)}, features=features, split=split)
+    except datasets.exceptions.DatasetGenerationError as err:
+        detail = _first_bad_line(data) or f"cannot be read ({_short(err.__cause__ or err)})"
+        raise DataError(f"mirror file {str(data)!r}: {detail}") from None
+
+
+def _first_bad_line(path: Path) -> str | None:
+    """``line N is not a JSON object`` for the first such line of a JSONL file, or None."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for n, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                if isinstance(json.loads(line), dict):
+                    continue
+            except ValueError:
+                pass
+            return f"line {n} is not a JSON object"
+    return None
 
 
 def _batched(fn):
@@ -62,22 +82,6 @@ def _batched(fn):
         return {key: [o[key] for o in out] for key in out[0]} if out else {}
 
     return run
-
-
-def _keep(spec: TaskSpec):
-    """A batched filter: labelled classification rows, non-empty generation references."""
-
-    def keep(columns: dict[str, list]) -> list[bool]:
-        if spec.is_classification:
-            labels = columns[spec.label_field]
-            if spec.options_field:
-                return [lab is not None and 0 <= int(lab) < len(opts)
-                        for lab, opts in zip(labels, columns[spec.options_field], strict=True)]
-            n = len(spec.options or ())
-            return [lab is not None and 0 <= int(lab) < n for lab in labels]
-        return [bool(t) and (isinstance(t, str) or any(bool(x) for x in t)) for t in columns[spec.target_field]]
-
-    return keep
 
 
 class HubCatalogue(Catalogue):
@@ -163,11 +167,14 @@ class HubCatalogue(Catalogue):
         missing = spec.row_fields() - set(rows.column_names)
         if missing:
             raise DataError(f"dataset {name!r} split {split!r} lacks fields {sorted(missing)} after preprocessing")
-        rows = rows.filter(_keep(spec), batched=True, desc=f"filter {name}")
+        rows = Catalogue.usable(self, name, split, rows)  # drop and count unusable rows before the cap
         cap = self._cap(name, split)
         if cap is not None and len(rows) > cap:
             rows = rows.shuffle(seed=self.seed).select(range(cap)).flatten_indices()
         return rows
+
+    def usable(self, name: str, split: str, rows: datasets.Dataset) -> datasets.Dataset:
+        return rows  # already checked (and counted) once, in ``_prepare``
 
     def _cap(self, name: str, split: str) -> int | None:
         spec = self.spec(name)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from flanlab.errors import unknown
+from flanlab.errors import DataError, unknown
 from flanlab.tasks.spec import Prompt, TaskSpec, Template
 from flanlab.templates.format import finish_input, join_fields, options_block
 
@@ -60,7 +60,9 @@ def render(
             text = template.input.format(**values)
             target = template.target.format(**values)
         except KeyError as err:
-            raise KeyError(f"task {task.name!r} template {template.id!r} names field {err} missing from the row") from None
+            which = f"row {row_index}" if row_index >= 0 else "the row"
+            raise DataError(f"task {task.name!r} template {template.id!r} names field {err}, which {which} lacks "
+                            f"(it has {sorted(row)})") from None
         if template.inverted:
             # The task turned around: the target is row text, so it is scored as generation.
             options, label, references = None, None, (target,)

@@ -145,6 +145,7 @@ def start_tracker(cfg: DictConfig, *, name: str, group: str, job_type: str, tags
         if mode != "online":
             raise
         log.warning("W&B online init failed (%s); falling back to offline run files", err)
+        os.environ["WANDB_MODE"] = "offline"  # no further network attempts in this process
         run = wandb.init(project=cfg.logger.project, name=name, group=group, job_type=job_type, tags=tags,
                          config=config, dir=output_dir, mode="offline", reinit="finish_previous")
     return WandbTracker(run, table_rows=int(cfg.logger.get("table_rows") or TABLE_ROWS))
