@@ -173,6 +173,11 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     # --- wrap up: totals over all processes, leave the process group, hand back a CPU model ---
     seconds = time.perf_counter() - start
     nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
+    if distributed and cfg.get("parallel", "ddp") == "fsdp":  # FSDP left sharded weights: rebuild a whole model
+        full, _ = ckpt.gather_model_state(module, optimizer)  # collective; only rank 0 receives the weights
+        if full:
+            loaded.model = type(model)(model.config)
+            loaded.model.load_state_dict({k.removeprefix("model."): v for k, v in full.items()})
     if distributed:
         del module, step_fn, optimizer
         dist.teardown()
