@@ -132,6 +132,9 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
                 num_templates=cfg.template.num_templates, options_in_prompt=bool(cfg.template.options_in_prompt),
                 tasks=train_tasks,
             )
+            mixture_hash = mixture.fingerprint()  # equal seeds, equal hashes (tests/integration/test_determinism.py)
+            log.info("training mixture: %d examples, hash %s", len(mixture.examples), mixture_hash)
+            tracker.summary({"train/mixture_hash": mixture_hash})
             results["audit"] = leakage_audit(catalogue, split, mixture.rows_per_task, heldout_rows,
                                              removed_tasks=removed_tasks)
             atomic_write_json(output_dir / "leakage_audit.json", results["audit"])
@@ -148,7 +151,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
             results["train"] = {"steps": fitted.steps, "final_loss": fitted.final_loss, "seconds": fitted.seconds,
                                 "tokens_per_s": fitted.tokens_per_s, "losses": fitted.losses,
                                 "examples": len(mixture.examples), "rows_per_task": mixture.rows_per_task,
-                                "mixture_hash": mixture.fingerprint(), "nonpad_fraction": fitted.nonpad_fraction,
+                                "mixture_hash": mixture_hash, "nonpad_fraction": fitted.nonpad_fraction,
                                 "mfu": fitted.mfu, "peak_flops": fitted.peak_flops,
                                 "peak_flops_source": fitted.peak_flops_source, "global_batch": fitted.global_batch,
                                 "resumed_from": fitted.resumed_from}
