@@ -35,7 +35,7 @@ from flanlab.sweeps.keys import cell_key
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.overlap import remove_overlaps
 from flanlab.templates.variants import VARIANTS, check_variant, render_for_scoring
-from flanlab.tracking.run import NullTracker, Tracker, start_tracker
+from flanlab.tracking.run import NullTracker, Tracker, scrub, start_tracker
 from flanlab.training.distributed import is_main
 from flanlab.training.loop import check_train_config, fit
 
@@ -121,7 +121,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
             "split": {**split.as_dict(), "removed_tasks": removed_tasks},
             "model": {"name": loaded.name, "arch": loaded.arch, "parameters": loaded.num_parameters(),
                       "trainable_parameters": loaded.num_trainable_parameters()},
-            "config": OmegaConf.to_container(cfg, resolve=True),
+            "config": scrub(OmegaConf.to_container(cfg, resolve=True)),  # no credential-like keys on disk
         }
         metrics: dict[str, float] = {}
         heldout_tasks = [t for c in split.heldout for t in catalogue.clusters[c]]

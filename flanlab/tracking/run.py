@@ -58,9 +58,9 @@ def resolve_mode(requested: str | None) -> str:
 
 
 def is_secret(key: str) -> bool:
-    """``api_key``, ``token``, ``hf_token``, ``password``... but not ``tokenizer`` or ``keys``."""
+    """``api_key``, ``hf_token``, ``password`` (the last word names a credential); not ``num_key_value_heads``."""
     words = key.lower().replace("-", "_").split("_")
-    return any(m in words for m in SECRET_MARKERS)
+    return words[-1] in SECRET_MARKERS
 
 
 def scrub(value: Any) -> Any:
