@@ -95,7 +95,8 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
     catalogue: Catalogue = instantiate(cfg.tasks)
     catalogue.set_bad_rows(cfg.data.get("bad_rows", "skip"))
     catalogue.check_clusters(cfg.heldout.clusters, key="heldout.clusters")
-    split = make_split(catalogue.clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.get("train_only"))
+    split = make_split(catalogue.clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.get("train_only"),
+                       eval_only=cfg.template.train_variant is None)
     log.info("held out %s; training clusters %s; removed %s", split.heldout, split.train, dict(split.removed))
     train_tasks, removed_tasks = remove_overlaps(
         [catalogue.spec(t) for c in split.train for t in catalogue.clusters[c]],

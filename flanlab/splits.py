@@ -20,12 +20,13 @@ class Split:
     heldout: tuple[str, ...]
     train: tuple[str, ...]
     removed: Mapping[str, str] = field(default_factory=dict)
+    eval_only: bool = False
 
     def __post_init__(self) -> None:
         leaked = set(self.train) & (set(self.heldout) | set(self.removed))
         if leaked:
             raise ConfigError(f"split leaks held-out or related clusters into training: {sorted(leaked)}")
-        if not self.train:
+        if not self.train and not self.eval_only:
             raise ConfigError(
                 f"holding out {list(self.heldout)} leaves no training cluster (config key `heldout.clusters`)"
             )
@@ -39,11 +40,13 @@ def make_split(
     heldout: Iterable[str],
     related: Mapping[str, Iterable[str]] | None = None,
     train_only: Iterable[str] | None = None,
+    eval_only: bool = False,
 ) -> Split:
     """Build the split for ``heldout`` clusters.
 
     ``related`` maps a cluster to the clusters that must leave training with it.
     ``train_only`` optionally restricts training to these clusters (the num-clusters study).
+    ``eval_only`` allows every cluster to be held out (nothing trains: the untuned baseline).
     """
     clusters = list(dict.fromkeys(all_clusters))
     heldout = tuple(dict.fromkeys(heldout))
@@ -67,4 +70,4 @@ def make_split(
             if name not in keep:
                 removed[name] = "not in train_only"
         train = [c for c in train if c in keep]
-    return Split(heldout=heldout, train=tuple(train), removed=removed)
+    return Split(heldout=heldout, train=tuple(train), removed=removed, eval_only=eval_only)

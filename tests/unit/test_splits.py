@@ -49,6 +49,11 @@ def test_holding_out_everything_is_an_error():
         make_split(["nli", "paraphrase"], ["nli"], RELATED)
 
 
+def test_eval_only_may_hold_out_everything():
+    split = make_split(["nli", "paraphrase"], ["nli", "paraphrase"], RELATED, eval_only=True)
+    assert split.train == () and split.heldout == ("nli", "paraphrase")
+
+
 def test_mixture_never_holds_a_heldout_task(toy_catalogue):
     split = make_split(toy_catalogue.clusters, ["nli"], RELATED)
     mix = build_mixture(toy_catalogue, split, "instruction", max_per_task=10, seed=0)
