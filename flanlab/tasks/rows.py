@@ -47,7 +47,7 @@ def drop_bad_rows(spec: TaskSpec, rows: datasets.Dataset, split: str, policy: st
                   warn: bool = True) -> tuple[datasets.Dataset, int]:
     """``rows`` without unusable ones, and how many were dropped; raises under policy ``error``."""
     fields = [f for f in (spec.label_field, spec.options_field, spec.target_field) if f and f in rows.column_names]
-    columns = {f: rows[f] for f in fields}
+    columns = rows.select_columns(fields).to_dict() if fields else {}  # far faster than iterating rows[f]
     bad = []
     for i, values in enumerate(zip(*columns.values(), strict=True) if columns else [()] * len(rows)):
         reason = bad_row_reason(spec, dict(zip(columns, values, strict=True)))

@@ -20,6 +20,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from flanlab.cli_checks import check_command_line
 from flanlab.data.mixture import build_mixture
 from flanlab.errors import ConfigError, DataError, user_error
 from flanlab.models.load import load_model
@@ -97,6 +98,16 @@ def test_unknown_config_group_option_has_did_you_mean_instead_of_hydras_listing(
     _cli_error(proc, *needles)
     assert "Config search path" not in proc.stderr
     assert not (tmp_path / "run").exists() and not (tmp_path / "sweep").exists()
+
+
+def test_command_line_checks_leave_valid_and_unjudgeable_overrides_to_hydra(tmp_path):
+    ok = ["model=tiny_causal", "-m", "template=untuned,instruction", "heldout=glob(*)", "train/peft=lora",
+          "hydra/launcher=submitit_local", "train.steps=3", "~logger", "model=null", f"hydra.run.dir={tmp_path}/x"]
+    check_command_line(ok, CONF_DIR)
+    check_command_line(["--config-dir", str(tmp_path), "model=from_my_dir"], CONF_DIR)  # another search path
+    check_command_line(["model=(broken"], CONF_DIR)  # a syntax error: Hydra's to report
+    with pytest.raises(ConfigError, match="unknown train/peft config 'lorra'"):
+        check_command_line(["train/peft=lorra"], CONF_DIR)
 
 
 def test_unwritable_output_dir_on_the_command_line(tmp_path):
