@@ -89,7 +89,8 @@ def enforce(report: Mapping[str, Any], on_leak: str) -> None:
         return
     first = report["duplicate_examples"][0]
     message = (f"{report['exact_duplicates']} held-out example(s) also appear in the training mixture, e.g. "
-               f"{first['heldout_task']} row {first['row']} = a row of {first['train_task']} (config key `data.on_leak`)")
+               f"{first['heldout_task']} row {first['row']} = a row of {first['train_task']} "
+               "(config key `data.on_leak`)")
     if on_leak == "error":
         raise DataError(message)
     log.warning(message)

@@ -143,7 +143,8 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
                         "audit/ngram13_overlap_rate": results["audit"]["ngram_overlap_rate"]}
             enforce_no_leak(results["audit"], cfg.data.get("on_leak", "error"))
             data = tokenize_mixture(mixture.examples, loaded.tokenizer, loaded.arch,
-                                    max_input_len=int(cfg.train.max_input_len), max_target_len=int(cfg.train.max_target_len))
+                                    max_input_len=int(cfg.train.max_input_len),
+                                    max_target_len=int(cfg.train.max_target_len))
             fitted = fit(loaded, data, cfg.train, tracker, seed=int(cfg.seed),
                          checkpoint_dir=output_dir / "checkpoints", resume=cfg.get("resume", "auto"))
             if not is_main():  # other torchrun ranks only help train; rank 0 scores and writes
@@ -157,7 +158,8 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
                                 "peak_flops_source": fitted.peak_flops_source, "global_batch": fitted.global_batch,
                                 "resumed_from": fitted.resumed_from}
         scorer = make_scorer(loaded, cfg.scoring)
-        opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens), "options_in_prompt": bool(cfg.template.options_in_prompt),
+        opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens),
+                "options_in_prompt": bool(cfg.template.options_in_prompt),
                 "length_normalize": bool(cfg.scoring.get("length_normalize", False))}
         results["zeroshot"] = {}
         dev = heldout_dev(catalogue, heldout_tasks, cfg.scoring)  # best-dev-template slice (None = off)
@@ -166,10 +168,10 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
                                                                  dev=dev, seed=int(cfg.seed), **opts)
             metrics |= scored
         if train_variant is not None:
-            trained_tasks = train_tasks
-            indist = score_tasks(scorer, catalogue, eval_rows(catalogue, trained_tasks, int(cfg.data.indist_eval_per_task)),
-                                 train_variant, **opts)
-            results["indist"] = {train_variant: {"templates": [r.as_dict() for r in indist], "tasks": task_summary(indist)}}
+            indist_rows = eval_rows(catalogue, train_tasks, int(cfg.data.indist_eval_per_task))
+            indist = score_tasks(scorer, catalogue, indist_rows, train_variant, **opts)
+            results["indist"] = {train_variant: {"templates": [r.as_dict() for r in indist],
+                                                 "tasks": task_summary(indist)}}
             metrics |= flat_metrics("indist", train_variant, indist)
         results["bad_rows"] = {"policy": catalogue.bad_rows, "skipped": dict(catalogue.bad_row_counts)}
         metrics["data/skipped_rows"] = sum(catalogue.bad_row_counts.values())

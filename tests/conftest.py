@@ -51,13 +51,15 @@ class ToyCatalogue(Catalogue):
             "toy_gen": TaskSpec(
                 name="toy_gen", cluster="misc", display_name="Toy colours", kind="generation",
                 input_fields=("thing",), metric="exact_match",
-                templates=(Template("g0", "What colour is the {thing}?"), Template("g1", "Name the colour of the {thing}.")),
+                templates=(Template("g0", "What colour is the {thing}?"),
+                           Template("g1", "Name the colour of the {thing}.")),
             ),
         }
         self._rows = {}
         for name, spec in self._specs.items():
             if spec.is_classification:
-                made = [{"sentence": f"the {colours[i % 3]} box is {colours[(i // 2) % 3]}", "label": i % 2} for i in range(rows)]
+                made = [{"sentence": f"the {colours[i % 3]} box is {colours[(i // 2) % 3]}", "label": i % 2}
+                        for i in range(rows)]
             else:
                 made = [{"thing": f"{colours[i % 3]} box", "target": colours[i % 3]} for i in range(rows)]
             self._rows[name] = {"train": made, "validation": made[: rows // 2]}

@@ -49,7 +49,9 @@ def _check_vocab(model: PreTrainedModel, tokenizer, name: str) -> None:
         )
 
 
-def load_model(cfg: DictConfig, corpus: Callable[[], list[str]] | None = None, cache_dir: str = ".cache") -> LoadedModel:
+def load_model(
+    cfg: DictConfig, corpus: Callable[[], list[str]] | None = None, cache_dir: str = ".cache"
+) -> LoadedModel:
     """Build or load the model that ``cfg`` (the ``model`` config group) describes.
 
     ``corpus`` returns the texts a config-built tokenizer is trained on; their hash keys the
@@ -57,7 +59,8 @@ def load_model(cfg: DictConfig, corpus: Callable[[], list[str]] | None = None, c
     """
     arch = cfg.arch
     if arch not in ARCHS:
-        raise ConfigError(f"model {cfg.name!r}: unknown arch {arch!r} (config key `model.arch`); valid: {', '.join(ARCHS)}")
+        raise ConfigError(
+            f"model {cfg.name!r}: unknown arch {arch!r} (config key `model.arch`); valid: {', '.join(ARCHS)}")
     if cfg.source == "pretrained":
         auto = AutoModelForSeq2SeqLM if arch == "seq2seq" else AutoModelForCausalLM
         trust = cfg.get("trust_remote_code", False)
@@ -77,7 +80,8 @@ def load_model(cfg: DictConfig, corpus: Callable[[], list[str]] | None = None, c
         if corpus is None:
             raise ConfigError(f"model {cfg.name!r} is built from config and needs a corpus to train its tokenizer")
         tokenizer = cached_bpe(corpus(), int(cfg.tokenizer.vocab_size), cache_dir)
-        ids = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id}
+        ids = {"vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id,
+               "eos_token_id": tokenizer.eos_token_id}
         if arch == "seq2seq":
             ids["decoder_start_token_id"] = tokenizer.pad_token_id
         else:

@@ -38,14 +38,16 @@ def test_options_can_be_left_out_without_trailing_whitespace(toy_catalogue):
 def test_inverted_template_becomes_generation(toy_catalogue):
     spec = toy_catalogue.spec("toy_nli")
     p = render(spec, ROW, "instruction", spec.templates[2])
-    assert (p.input, p.target, p.options, p.inverted) == ("Write a statement whose truth is no.", ROW["sentence"], None, True)
+    expected = ("Write a statement whose truth is no.", ROW["sentence"], None, True)
+    assert (p.input, p.target, p.options, p.inverted) == expected
 
 
 def test_training_round_robin_and_scoring_all_templates(toy_catalogue):
     spec = toy_catalogue.spec("toy_nli")
     ids = [render_for_training(spec, ROW, i, "instruction").template_id for i in range(6)]
     assert ids == ["t0", "t1", "inv", "t0", "t1", "inv"]
-    assert [render_for_training(spec, ROW, i, "instruction", num_templates=1).template_id for i in range(3)] == ["t0"] * 3
+    first_only = [render_for_training(spec, ROW, i, "instruction", num_templates=1).template_id for i in range(3)]
+    assert first_only == ["t0"] * 3
     assert [p.template_id for p in render_for_scoring(spec, ROW, 0, "instruction")] == ["t0", "t1"]
     assert len(list(render_for_scoring(spec, ROW, 0, "no_template"))) == 1
 
