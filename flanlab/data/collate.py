@@ -3,7 +3,9 @@
 Seq2seq: the encoder reads the input, the decoder the target (both end in the tokenizer's EOS).
 Decoder-only: one sequence ``input + delimiter + target + EOS`` with the loss on target tokens
 only. The whitespace rule: the rendered input never ends in whitespace, and the *target* side
-carries the delimiter (a single space by default), as lm-evaluation-harness does.
+carries the delimiter (a single space by default), as lm-evaluation-harness does. A decoder-only
+context starts with the tokenizer's BOS when the tokenizer itself adds one (Gemma, Llama): those
+models are trained with it and degrade badly without it; GPT-2, Pythia and the project's own BPE add none.
 """
 
 from __future__ import annotations
@@ -17,6 +19,27 @@ import torch
 IGNORE = -100
 
 
+def bos_prefix(tokenizer) -> list[int]:
+    """``[bos]`` if the tokenizer puts BOS first when asked for special tokens, else ``[]``."""
+    bos = tokenizer.bos_token_id
+    if bos is None:
+        return []
+    with_special = tokenizer("a", add_special_tokens=True)["input_ids"]
+    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
+    return [bos] if with_special[:1] == [bos] and plain[:1] != [bos] else []
+
+
+def causal_contexts(tokenizer, texts: Sequence[str], max_len: int | None = None) -> list[list[int]]:
+    """Decoder-only context ids: no EOS, BOS first where the model expects it, cut from the left to ``max_len``."""
+    prefix = bos_prefix(tokenizer)
+    out = []
+    for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
+        if max_len is not None:
+            ids = ids[-max(max_len - len(prefix), 1):]
+        out.append(prefix + ids)
+    return out
+
+
 def encode_pairs(
     tokenizer, arch: str, inputs: Sequence[str], targets: Sequence[str], *,
     max_input_len: int, max_target_len: int, delimiter: str = " ",
@@ -27,12 +50,11 @@ def encode_pairs(
         lab = tokenizer(list(targets), truncation=True, max_length=max_target_len)["input_ids"]
         return {"input_ids": enc, "labels": lab}
     eos = tokenizer.eos_token_id
-    ctx = tokenizer(list(inputs), add_special_tokens=False)["input_ids"]
+    ctx = causal_contexts(tokenizer, inputs, max_input_len)
     cont = tokenizer([delimiter + t for t in targets], add_special_tokens=False)["input_ids"]
     ids, labels = [], []
     for c, t in zip(ctx, cont, strict=True):
         t = [*t[: max_target_len - 1], eos]
-        c = c[-max_input_len:]
         ids.append(c + t)
         labels.append([IGNORE] * len(c) + t)
     return {"input_ids": ids, "labels": labels}

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from transformers import DynamicCache, EncoderDecoderCache
 
-from flanlab.data.collate import IGNORE, _pad
+from flanlab.data.collate import IGNORE, _pad, causal_contexts
 from flanlab.scoring.collator import Collator, Group
 
 
@@ -174,7 +174,7 @@ class CausalScorer(_Base):
         tok = self.tokenizer
         unique = list(dict.fromkeys(c for c, _ in pairs))
         prefix = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
-        encoded = tok(unique, add_special_tokens=False)["input_ids"]
+        encoded = causal_contexts(tok, unique)
         ctx_ids = {c: ids or [prefix] for c, ids in zip(unique, encoded, strict=True)}
         conts = self._continuations(pairs)
         collator = _collator(pairs, ctx_ids, conts)
@@ -214,7 +214,7 @@ class CausalScorer(_Base):
 
     def _generate_batch(self, inputs: list[str], max_new_tokens: int) -> list[str]:
         pad = self.tokenizer.pad_token_id
-        rows = [ids[-self.max_input_len :] for ids in self.tokenizer(inputs, add_special_tokens=False)["input_ids"]]
+        rows = causal_contexts(self.tokenizer, inputs, self.max_input_len)
         width = max(len(r) for r in rows)
         ids = torch.tensor([[pad] * (width - len(r)) + r for r in rows])
         mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
