@@ -6,10 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import datasets
-import pytest
-import torch
-
+# Set before datasets / huggingface_hub are imported: they read these once, at import time.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
@@ -17,10 +14,15 @@ os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("WANDB_SILENT", "true")
 # Tiny models run fastest on one thread, and subprocess runs inherit it (2-core CI machines).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-torch.set_num_threads(1)
 
-from flanlab.tasks.catalogue import Catalogue  # noqa: E402
-from flanlab.tasks.spec import TaskSpec, Template  # noqa: E402
+import datasets
+import pytest
+import torch
+
+from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.spec import TaskSpec, Template
+
+torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = ROOT / "conf"
