@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,6 +15,9 @@ os.environ.setdefault("WANDB_MODE", "disabled")
 os.environ.setdefault("WANDB_SILENT", "true")
 # Tiny models run fastest on one thread, and subprocess runs inherit it (2-core CI machines).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Scripts and Jupyter kernels started by tests run `python` from PATH: make it this interpreter
+# (the virtualenv's), also when pytest is started as .venv/bin/python without activating it.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 import datasets
 import pytest
