@@ -15,15 +15,6 @@ from flanlab.training.model import TrainModule
 from flanlab.training.sampler import BatchSampler, sort_key
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Two shared cores: more than one intra-op thread makes tiny models tens of times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _rows(arch: str, n: int = 12, seed: int = 0) -> list[dict]:
     rng = random.Random(seed)
     rows = []

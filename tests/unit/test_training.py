@@ -25,15 +25,6 @@ from tests.conftest import CONF_DIR
 TOK = SimpleNamespace(pad_token_id=0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Two shared cores: more than one intra-op thread makes tiny models tens of times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _t5(d_model: int = 32, dropout: float = 0.1) -> T5ForConditionalGeneration:
     torch.manual_seed(0)
     return T5ForConditionalGeneration(T5Config(
