@@ -16,8 +16,8 @@ def nli_templates(three_way: bool) -> list:
     how = "yes, no, or that it is not possible to tell" if three_way else "yes or no"
     return [
         tpl("given_text", '{premise}\n\nGiven the text above, is it true that "{hypothesis}"?\n{options}'),
-        tpl("premise_hypothesis", "Premise: {premise}\nHypothesis: {hypothesis}\n"
-            "Does the premise entail the hypothesis?\n{options}"),
+        tpl("premise_hypothesis", "Statement A: {premise}\nStatement B: {hypothesis}\n"
+            "If statement A holds, must statement B hold as well?\n{options}"),
         tpl("can_we_conclude", "Read this: {premise}\nCan we conclude the following from it?\n{hypothesis}\n{options}"),
         tpl("assume_true", f'Assume this is true: "{{premise}}"\nThen is this also true: "{{hypothesis}}"? '
             f"Answer {how}.\n{{options}}"),
