@@ -27,7 +27,7 @@ def ending_templates(thing: str) -> list:
     """Continuation templates over ``context`` and per-row ``candidates``; ``thing`` names the context."""
     return [
         tpl("best_ending", f"{{context}}\nWhat is the most sensible way to continue this {thing}?\n{{options}}"),
-        tpl("what_next", f"{thing.capitalize()}: {{context}}\nWhat happens next?\n{{options}}"),
+        tpl("what_next", f"{thing.capitalize()}: {{context}}\nWhat comes after this?\n{{options}}"),
         tpl("complete", f"Complete the {thing} with the most plausible option.\n{{context}}\n{{options}}"),
         tpl("continue", "Continue the text: {context}\n{options}"),
         tpl("likely", f"{{context}}\nWhich option is the likeliest continuation of the {thing}?\n{{options}}"),
