@@ -12,7 +12,7 @@ CLUSTER = "closed_book_qa"
 def open_templates(thing: str) -> list:
     """Free-text answer to a ``question``; ``thing`` says what kind of question it is."""
     return [
-        tpl("answer", "Give a short answer: {question}"),
+        tpl("answer", "Reply briefly to this: {question}"),
         tpl("q_a", "Q: {question}\nA:"),
         tpl("knowledge", f"Use your general knowledge to answer this {thing}.\n{{question}}"),
         tpl("short", "{question}\nGive a short answer."),
