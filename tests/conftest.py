@@ -33,6 +33,18 @@ CONF_DIR = ROOT / "conf"
 MIRROR_DIR = ROOT.parent / "shared" / "data" / "flan_mirror"
 
 
+def all_prompts(spec: TaskSpec, row: Mapping, index: int) -> list:
+    """Every prompt a row can become: training and scoring, all variants, inverted, options on and off."""
+    from flanlab.templates.variants import VARIANTS, render_for_scoring, render_for_training
+
+    prompts = []
+    for variant in VARIANTS:
+        prompts.append(render_for_training(spec, row, index, variant))
+        prompts += render_for_scoring(spec, row, index, variant, include_inverted=True)
+        prompts += render_for_scoring(spec, row, index, variant, options_in_prompt=False)
+    return prompts
+
+
 def _yes_no_task(name: str, cluster: str) -> TaskSpec:
     return TaskSpec(
         name=name, cluster=cluster, display_name=f"Toy {name}", kind="classification",

@@ -11,7 +11,8 @@ import pytest
 from flanlab.tasks.spec import placeholders, validate_task
 from flanlab.tasks.suite import build_suite
 from flanlab.tasks.suite.world import row_key
-from flanlab.templates.variants import VARIANTS, render_for_scoring, render_for_training
+from flanlab.templates.variants import render_for_scoring
+from tests.conftest import all_prompts
 
 CLUSTERS = {"nli", "paraphrase", "sentiment", "coreference", "reading_comprehension", "commonsense",
             "struct_to_text", "misc"}
@@ -114,22 +115,17 @@ def test_rows_have_the_declared_fields(small_suite):
 def test_every_template_renders_under_every_variant(small_suite):
     for spec, splits in small_suite:
         rows = splits["validation"][:SAMPLE_ROWS]
-        for variant in VARIANTS:
-            for i, row in enumerate(rows):
-                prompts = [render_for_training(spec, row, i, variant)]
-                prompts += list(render_for_scoring(spec, row, i, variant, include_inverted=True))
-                prompts += list(render_for_scoring(spec, row, i, variant, options_in_prompt=False))
-                for p in prompts:
-                    where = f"{spec.name}/{variant}/{p.template_id}"
-                    assert p.input and p.input == p.input.rstrip(), where
-                    assert "{" not in p.input and "}" not in p.input, where
-                    assert len(p.input.split()) <= MAX_WORDS, (where, p.input)
-                    assert p.target and p.target == p.target.strip(), where
-                    assert len(p.target.split()) <= 8 or p.inverted, (where, p.target)
-            if variant == "instruction":
-                used = {p.template_id for i, row in enumerate(rows)
-                        for p in render_for_scoring(spec, row, i, variant, include_inverted=True)}
-                assert used == {t.id for t in spec.templates}, spec.name
+        for i, row in enumerate(rows):
+            for p in all_prompts(spec, row, i):
+                where = f"{spec.name}/{p.variant}/{p.template_id}"
+                assert p.input and p.input == p.input.rstrip(), where
+                assert "{" not in p.input and "}" not in p.input, where
+                assert len(p.input.split()) <= MAX_WORDS, (where, p.input)
+                assert p.target and p.target == p.target.strip(), where
+                assert len(p.target.split()) <= 8 or p.inverted, (where, p.target)
+        used = {p.template_id for i, row in enumerate(rows)
+                for p in render_for_scoring(spec, row, i, "instruction", include_inverted=True)}
+        assert used == {t.id for t in spec.templates}, spec.name
 
 
 def test_label_balance(suite):

@@ -15,8 +15,7 @@ from flanlab.tasks.flan.build import hub_features
 from flanlab.tasks.hub import example_row, load_mirror_split, mirror_folder
 from flanlab.tasks.spec import TaskSpec, placeholders
 from flanlab.tasks.suite import build_suite
-from flanlab.templates.variants import VARIANTS, render_for_scoring, render_for_training
-from tests.conftest import MIRROR_DIR
+from tests.conftest import MIRROR_DIR, all_prompts
 
 # A placeholder may touch whitespace, punctuation or quotes, never a letter, digit or underscore
 # (FLAN's own templates shipped "{hypothesis}n" typos).
@@ -77,12 +76,8 @@ def test_template_lint(spec: TaskSpec, rows: list[dict]) -> None:
 @pytest.mark.parametrize(("spec", "rows"), CASES, ids=[f"{s.cluster}/{s.name}" for s, _ in CASES])
 def test_every_template_renders(spec: TaskSpec, rows: list[dict]) -> None:
     for i, row in enumerate(rows):
-        for variant in VARIANTS:
-            prompts = [render_for_training(spec, row, i, variant)]
-            prompts += list(render_for_scoring(spec, row, i, variant, include_inverted=True))
-            prompts += list(render_for_scoring(spec, row, i, variant, options_in_prompt=False))
-            for p in prompts:
-                where = f"{spec.name}/{variant}/{p.template_id}"
-                assert p.input and p.input == p.input.rstrip(), where
-                assert p.target == p.target.strip(), f"{where}: target {p.target!r} has outer whitespace"
-                assert not p.options or p.target in p.options or p.inverted, where
+        for p in all_prompts(spec, row, i):
+            where = f"{spec.name}/{p.variant}/{p.template_id}"
+            assert p.input and p.input == p.input.rstrip(), where
+            assert p.target == p.target.strip(), f"{where}: target {p.target!r} has outer whitespace"
+            assert not p.options or p.target in p.options or p.inverted, where
