@@ -92,7 +92,8 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     schedule = make_schedule(optimizer, cfg.schedule, int(cfg.warmup_steps), steps)
     mode = cfg.get("batching", "random")
     pad = loaded.tokenizer.pad_token_id
-    collate = (PackedCollator(loaded.arch, pad, int(cfg.get("pack_len", 256)), model.config.decoder_start_token_id or 0)
+    collate = (PackedCollator(loaded.arch, pad, int(cfg.get("pack_len", 256)),
+                              getattr(model.config, "decoder_start_token_id", None) or 0)
                if mode == "packed" else Collator(loaded.arch, pad))
     rows = [{"input_ids": i, "labels": lab} for i, lab in zip(data["input_ids"], data["labels"], strict=True)]
     keys = [sort_key(loaded.arch, r["input_ids"], r["labels"]) for r in rows]

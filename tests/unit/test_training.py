@@ -144,3 +144,20 @@ def test_tokenizer_larger_than_the_vocabulary_is_refused():
     with pytest.raises(ConfigError, match=r"model 'mini': tokenizer has 100 tokens but the model's embedding has 64"):
         _check_vocab(_t5(), Tok(), "mini")
     _check_vocab(_t5(), type("Small", (), {"__len__": lambda self: 64})(), "mini")  # equal sizes are fine
+
+
+def test_packed_batching_trains_a_decoder_only_model():
+    """Decoder-only configs have no decoder_start_token_id (transformers 5 raises on the attribute)."""
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=4, pad_token_id=0))
+    rng = random.Random(0)
+    ids, labels = [], []
+    for _ in range(48):
+        ctx = [rng.randrange(3, 64) for _ in range(rng.randrange(3, 12))]
+        tgt = [ctx[0], 1]
+        ids.append(ctx + tgt)
+        labels.append([IGNORE] * len(ctx) + tgt)
+    data = datasets.Dataset.from_dict({"input_ids": ids, "labels": labels})
+    res = fit(LoadedModel(model, TOK, "causal", "c"), data, _cfg(steps=8, batching="packed"), NullTracker(), seed=0)
+    assert res.steps == 8 and res.nonpad_fraction > 0.5
