@@ -24,7 +24,7 @@ option, which separates an option from its own prefixes ("blue" vs "blue box").
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import torch
@@ -102,6 +102,30 @@ def _select(layers: list[tuple[torch.Tensor, torch.Tensor]], which: torch.Tensor
     return DynamicCache(ddp_cache_data=[(k[which], v[which]) for k, v in layers])
 
 
+def _option_logprobs(
+    groups: list[Group], first: torch.Tensor, conts: list[list[int]], batch_size: int, pad: int,
+    rest: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+) -> dict[int, float]:
+    """Summed option log-probabilities, shared by both architectures.
+
+    ``first`` [G, V] holds each context's next-token log-probabilities, which score every option's first
+    token. Options longer than one token are then fed, minus their last token, through
+    ``rest(which, inputs, labels) -> logits`` in batches, reusing context ``which``'s cache.
+    """
+    rows = [(j, i) for j, g in enumerate(groups) for i in g.indices]
+    heads = first[torch.tensor([j for j, _ in rows]), torch.tensor([conts[i][0] for _, i in rows])]
+    out = dict(zip([i for _, i in rows], heads.tolist(), strict=True))
+    longer = [(j, i) for j, i in rows if len(conts[i]) > 1]
+    for r0 in range(0, len(longer), batch_size):
+        part = longer[r0 : r0 + batch_size]
+        which = torch.tensor([j for j, _ in part])
+        labels = _pad([conts[i][1:] for _, i in part], IGNORE)
+        logits = rest(which, _pad([conts[i][:-1] for _, i in part], pad), labels)
+        for (_, i), value in zip(part, _continuation_logprob(logits, labels).tolist(), strict=True):
+            out[i] += value
+    return out
+
+
 class Seq2SeqScorer(_Base):
     """Encoder-decoder scoring: each unique context is encoded once, and all its options are
     scored in batched decoder passes that reuse the encoder output."""
@@ -130,22 +154,12 @@ class Seq2SeqScorer(_Base):
             first = F.log_softmax(step.logits[:, 0].float(), -1)
             cache = _returned_cache(step)
             own, cross = _layers(cache.self_attention_cache), _layers(cache.cross_attention_cache)
-            rows = [(j, i) for j, g in enumerate(groups) for i in g.indices]
-            heads = first[torch.tensor([j for j, _ in rows]), torch.tensor([conts[i][0] for _, i in rows])]
-            out = dict(zip([i for _, i in rows], heads.tolist(), strict=True))
-            longer = [(j, i) for j, i in rows if len(conts[i]) > 1]
-            for r0 in range(0, len(longer), self.batch_size):
-                part = longer[r0 : r0 + self.batch_size]
-                which = torch.tensor([j for j, _ in part])
-                labels = _pad([conts[i][1:] for _, i in part], IGNORE)
-                logits = self.model(
-                    encoder_outputs=(hidden[which],), attention_mask=mask[which], use_cache=True,
-                    decoder_input_ids=_pad([conts[i][:-1] for _, i in part], tok.pad_token_id),
-                    **{_cache_argument(self.model): EncoderDecoderCache(_select(own, which), _select(cross, which))},
-                ).logits
-                for (_, i), value in zip(part, _continuation_logprob(logits, labels).tolist(), strict=True):
-                    out[i] += value
-            return out
+            def rest(which: torch.Tensor, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+                cache = EncoderDecoderCache(_select(own, which), _select(cross, which))
+                return self.model(encoder_outputs=(hidden[which],), attention_mask=mask[which], use_cache=True,
+                                  decoder_input_ids=inputs, **{_cache_argument(self.model): cache}).logits
+
+            return _option_logprobs(groups, first, conts, self.batch_size, tok.pad_token_id, rest)
 
         return self._run(collator, batch)
 
@@ -191,24 +205,14 @@ class CausalScorer(_Base):
             # Log-probabilities after each context's last real token: [G, V].
             first = F.log_softmax(out.logits.float(), -1)[torch.arange(len(groups)), torch.searchsorted(last, lens - 1)]
             layers = _layers(_returned_cache(out))
-            rows = [(j, i) for j, g in enumerate(groups) for i in g.indices]
-            heads = first[torch.tensor([j for j, _ in rows]), torch.tensor([conts[i][0] for _, i in rows])]
-            result = dict(zip([i for _, i in rows], heads.tolist(), strict=True))
-            longer = [(j, i) for j, i in rows if len(conts[i]) > 1]
-            for r0 in range(0, len(longer), self.batch_size):
-                part = longer[r0 : r0 + self.batch_size]
-                which = torch.tensor([j for j, _ in part])
-                inp = _pad([conts[i][:-1] for _, i in part], pad)
-                labels = _pad([conts[i][1:] for _, i in part], IGNORE)
-                cache = _select(layers, which)
-                logits = self.model(
-                    input_ids=inp, use_cache=True, **{_cache_argument(self.model): cache},
+            def rest(which: torch.Tensor, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+                return self.model(
+                    input_ids=inputs, use_cache=True, **{_cache_argument(self.model): _select(layers, which)},
                     attention_mask=torch.cat([mask[which], (labels != IGNORE).long()], dim=1),
-                    position_ids=lens[which, None] + torch.arange(inp.shape[1]),
+                    position_ids=lens[which, None] + torch.arange(inputs.shape[1]),
                 ).logits
-                for (_, i), value in zip(part, _continuation_logprob(logits, labels).tolist(), strict=True):
-                    result[i] += value
-            return result
+
+            return _option_logprobs(groups, first, conts, self.batch_size, pad, rest)
 
         return self._run(collator, batch)
 
