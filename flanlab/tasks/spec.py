@@ -70,6 +70,9 @@ class TaskSpec:
     eval_split: str = "validation"
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Answer types of a mixed option set, e.g. {"yes_no": ("yes", "no")}: an option listed under a type has that
+    # type, any other option the type ``"other"``. Empty: every option has one type (type accuracy is then 1).
+    answer_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Where the rows come from (hub-backed catalogues): ``load_dataset(hub_path, hub_config)``, and an optional
     # function mapping one raw hub row to the template fields above (None: the raw row already has them).
     hub_path: str | None = None
@@ -106,6 +109,13 @@ class TaskSpec:
     def label_index(self, row: Mapping[str, Any]) -> int | None:
         """Index of the correct option, or None for generation tasks."""
         return int(row[self.label_field]) if self.is_classification else None
+
+    def answer_type(self, option: str) -> str:
+        """The answer type of an option text (see ``answer_types``)."""
+        for name, members in self.answer_types.items():
+            if option in members:
+                return name
+        return "other"
 
     def row_fields(self) -> set[str]:
         """Fields a row must carry for this task."""
