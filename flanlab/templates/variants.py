@@ -81,18 +81,27 @@ def render(
     )
 
 
-def training_template(task: TaskSpec, row_index: int, num_templates: int | None = None) -> Template:
-    """The template a training row gets: round-robin by row index over the first ``num_templates``."""
-    pool = task.templates[:num_templates] if num_templates else task.templates
+def training_template(task: TaskSpec, row_index: int, num_templates: int | None = None, *,
+                      train_inverted: bool = False) -> Template:
+    """The template a training row gets: round-robin by row index over the first ``num_templates``.
+
+    Without ``train_inverted`` the pool holds the non-inverted templates only (the first N of those).
+    """
+    pool = task.templates if train_inverted else task.scored_templates()
+    pool = pool[:num_templates] if num_templates else pool
+    if not pool:
+        raise DataError(f"task {task.name!r} has no non-inverted template to train with "
+                        "(config key `template.train_inverted`)")
     return pool[row_index % len(pool)]
 
 
 def render_for_training(
     task: TaskSpec, row: Mapping[str, Any], row_index: int, variant: str,
-    *, num_templates: int | None = None, options_in_prompt: bool = True,
+    *, num_templates: int | None = None, options_in_prompt: bool = True, train_inverted: bool = False,
 ) -> Prompt:
-    """Render a training row: one prompt, the template chosen round-robin."""
-    template = training_template(task, row_index, num_templates) if variant == "instruction" else None
+    """Render a training row: one prompt, the template chosen round-robin (inverted ones only if asked)."""
+    template = (training_template(task, row_index, num_templates, train_inverted=train_inverted)
+                if variant == "instruction" else None)
     return render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index)
 
 
