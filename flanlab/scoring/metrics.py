@@ -3,8 +3,9 @@
 Classification: rank classification (the option with the highest summed log-likelihood, FLAN's
 rule; or, as an option, the highest log-likelihood per character of the option), accuracy, and
 macro-F1 through scikit-learn. Generation: exact match and token F1 (SQuAD-style normalisation),
-ROUGE-L F-measure (``rouge-score``) and corpus BLEU (``sacrebleu``), all against the best of
-each example's references.
+ROUGE-L F-measure (``rouge-score``) and BLEU (``sacrebleu``), all against the best of each
+example's references. Each metric has a per-example form (``*_scores``) for bootstraps; the
+``evaluate`` modules under ``flanlab/metrics/`` wrap these functions.
 """
 
 from __future__ import annotations
@@ -25,11 +26,22 @@ def normalize_answer(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
 
 
-def rank_options(scores: Sequence[float], options: Sequence[str], length_normalize: bool = False) -> int:
-    """Index of the best option: highest summed log-likelihood, or per character when ``length_normalize``."""
+def rank_options(scores: Sequence[float], options: Sequence[str], length_normalize: bool = False,
+                 unit: str = "chars") -> int:
+    """Index of the best option (the first one on ties): highest summed log-likelihood, or, when
+    ``length_normalize``, highest log-likelihood per unit of the option's length.
+
+    The rules of lm-evaluation-harness 0.4.13 (``ConfigurableTask.process_results``): ``acc`` is the
+    argmax of the sums; ``acc_norm`` divides by ``len(choice)`` in *characters* (``unit="chars"``) and
+    ``acc_bytes`` by its UTF-8 bytes (``unit="bytes"``), both of the choice without the leading target
+    delimiter it was scored with. An empty option counts as length 1.
+    """
     if len(scores) != len(options) or not scores:
         raise ValueError(f"{len(scores)} scores for {len(options)} options")
-    values = [s / max(len(o), 1) for s, o in zip(scores, options, strict=True)] if length_normalize else list(scores)
+    if unit not in ("chars", "bytes"):
+        raise ValueError(f"unit must be 'chars' or 'bytes', got {unit!r}")
+    size = (lambda o: len(o)) if unit == "chars" else (lambda o: len(o.encode("utf-8")))
+    values = [s / max(size(o), 1) for s, o in zip(scores, options, strict=True)] if length_normalize else list(scores)
     return max(range(len(values)), key=values.__getitem__)
 
 
@@ -67,20 +79,32 @@ def _token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def _mean(scores: Sequence[float]) -> float:
+    return sum(scores) / len(scores) if scores else float("nan")
+
+
+def token_f1_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[float]:
+    """Per example: the best bag-of-tokens F1 against any reference."""
+    return [max(_token_f1(p, r) for r in refs) for p, refs in zip(predictions, references, strict=True)]
+
+
 def token_f1(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
     """Mean over examples of the best bag-of-tokens F1 against any reference."""
-    scores = [max(_token_f1(p, r) for r in refs) for p, refs in zip(predictions, references, strict=True)]
-    return sum(scores) / len(scores) if scores else float("nan")
+    return _mean(token_f1_scores(predictions, references))
+
+
+def rouge_l_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[float]:
+    """Per example: the best ROUGE-L F-measure against any reference (rouge-score, no stemming)."""
+    from rouge_score.rouge_scorer import RougeScorer
+
+    scorer = RougeScorer(["rougeL"], use_stemmer=False)
+    return [scorer.score_multi(list(refs), p)["rougeL"].fmeasure
+            for p, refs in zip(predictions, references, strict=True)]
 
 
 def rouge_l(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
     """Mean over examples of the best ROUGE-L F-measure against any reference (rouge-score, no stemming)."""
-    from rouge_score.rouge_scorer import RougeScorer
-
-    scorer = RougeScorer(["rougeL"], use_stemmer=False)
-    scores = [max(scorer.score(r, p)["rougeL"].fmeasure for r in refs)
-              for p, refs in zip(predictions, references, strict=True)]
-    return sum(scores) / len(scores) if scores else float("nan")
+    return _mean(rouge_l_scores(predictions, references))
 
 
 def bleu(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
@@ -95,10 +119,19 @@ def bleu(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> flo
     return float(sacrebleu.corpus_bleu(list(predictions), streams).score)
 
 
+def sentence_bleu_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[float]:
+    """Per example: sentence BLEU (sacrebleu defaults: exp smoothing, effective order; 0-100)."""
+    import sacrebleu
+
+    return [float(sacrebleu.sentence_bleu(p, list(refs)).score)
+            for p, refs in zip(predictions, references, strict=True)]
+
+
 def generation_metrics(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Every generation metric of one template; BLEU is corpus BLEU scaled to 0-1 like the others."""
     return {
         "exact_match": exact_match(predictions, references), "token_f1": token_f1(predictions, references),
-        "rouge_l": rouge_l(predictions, references), "bleu": bleu(predictions, references),
+        "rouge_l": rouge_l(predictions, references), "bleu": bleu(predictions, references) / 100,
     }
 
 

@@ -7,8 +7,10 @@ Split names may carry ``datasets`` slicing (``train[:85%]``) for datasets with a
 
 After loading, each entry's ``preprocess`` maps raw rows to template fields (batched ``datasets.map``),
 classification rows whose label is missing (-1, as on the hub) and generation rows with no reference are
-dropped and counted (``data.bad_rows``, see ``flanlab.tasks.rows``), and the train / eval caps apply (a seeded
-shuffle first, so a cap is a random sample).
+dropped and counted (``data.bad_rows``, see ``flanlab.tasks.rows``), and the train / eval caps apply. A capped
+split is always a seeded random sample in random order (``sample_order`` keyed by task and split), whatever its
+size: train splits draw with ``seed`` (the cell seed), scored splits with ``eval_seed`` (fixed, so every cell of a
+grid scores the same rows). Uncapped splits keep the source order.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 import datasets
 
+from flanlab.data.mixture import sample_order
 from flanlab.errors import ConfigError, DataError, unknown
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.spec import TaskSpec
@@ -91,7 +94,8 @@ class HubCatalogue(Catalogue):
     dataset split (None: all); ``caps`` overrides them per task, e.g. ``{squad_v1: {train: 5000}}``.
     ``eval_splits`` overrides the scored split per task (e.g. ``{cb: test}`` on the mirror's labelled
     test split). ``mirror_aliases`` points an entry's ``<hub_path>/<config>`` at another mirror folder
-    (a stand-in). ``num_proc`` is passed to ``datasets.map``.
+    (a stand-in). ``num_proc`` is passed to ``datasets.map``. ``seed`` draws the capped train rows,
+    ``eval_seed`` the capped scored rows (not the cell seed: paired comparisons need the same rows).
     """
 
     def __init__(
@@ -106,6 +110,7 @@ class HubCatalogue(Catalogue):
         seed: int = 0,
         num_proc: int | None = None,
         entries: Mapping[str, TaskSpec] | None = None,
+        eval_seed: int = 0,
     ) -> None:
         from flanlab.tasks.flan import flan_specs
 
@@ -120,7 +125,7 @@ class HubCatalogue(Catalogue):
         self.caps = {k: dict(v) for k, v in (caps or {}).items()}
         self.eval_splits = dict(eval_splits or {})
         self.mirror_aliases = dict(mirror_aliases or {})
-        self.seed, self.num_proc = seed, num_proc
+        self.seed, self.eval_seed, self.num_proc = seed, eval_seed, num_proc
         for key, where in ((self.caps, "tasks.caps"), (self.eval_splits, "tasks.eval_splits")):
             for name in key:
                 if name not in self._specs:
@@ -169,16 +174,19 @@ class HubCatalogue(Catalogue):
             raise DataError(f"dataset {name!r} split {split!r} lacks fields {sorted(missing)} after preprocessing")
         rows = Catalogue.usable(self, name, split, rows)  # drop and count unusable rows before the cap
         cap = self._cap(name, split)
-        if cap is not None and len(rows) > cap:
-            rows = rows.shuffle(seed=self.seed).select(range(cap)).flatten_indices()
+        if cap is not None:  # a seeded sample in random order, also when the split has fewer rows than the cap
+            seed = self.seed if self._role(name, split) == "train" else self.eval_seed
+            rows = rows.select(sample_order(len(rows), seed, f"{name}/{split}")[:cap]).flatten_indices()
         return rows
 
     def usable(self, name: str, split: str, rows: datasets.Dataset) -> datasets.Dataset:
         return rows  # already checked (and counted) once, in ``_prepare``
 
+    def _role(self, name: str, split: str) -> str:
+        return "train" if split == self.spec(name).train_split else "eval"
+
     def _cap(self, name: str, split: str) -> int | None:
-        spec = self.spec(name)
-        role = "train" if split == spec.train_split else "eval"
+        role = self._role(name, split)
         return self.caps.get(name, {}).get(role, self.train_cap if role == "train" else self.eval_cap)
 
     def eval_data(self, name: str) -> datasets.Dataset:

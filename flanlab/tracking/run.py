@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 log = logging.getLogger(__name__)
 SECRET_MARKERS = ("key", "token", "secret", "password")
 TABLE_ROWS = 5000  # default cap on the per-example predictions table (logger.table_rows)
-TABLE_COLUMNS = ("kind", "variant", "task", "cluster", "template", "example", "correct")
+TABLE_COLUMNS = ("kind", "variant", "task", "cluster", "template", "example", "correct", "picked", "gold", "text")
 
 
 class Tracker(Protocol):
@@ -73,15 +73,20 @@ def scrub(value: Any) -> Any:
 
 
 def prediction_rows(results: dict[str, Any], limit: int) -> list[list[Any]]:
-    """Per-example outcomes ``[kind, variant, task, cluster, template, example, correct]``, first ``limit``.
+    """Per-example rows ``[kind, variant, task, cluster, template, example, correct, picked, gold, text]``.
 
-    Rows are taken round-robin over (variant, task, template) so a capped table still covers them all.
+    ``correct`` is the example's score under the task's metric (0/1, or e.g. its ROUGE-L); ``picked``
+    the chosen option or generated text, ``gold`` the gold option or first reference, ``text`` the
+    generated text ("" for classification). At most ``limit`` rows, taken round-robin over
+    (variant, task, template) so a capped table still covers them all.
     """
     streams = []
     for kind in ("zeroshot", "indist"):
         for variant, block in results.get(kind, {}).items():
             for t in block.get("templates", []):
-                streams.append([[kind, variant, t["task"], t["cluster"], t["template_id"], i, int(c)]
+                preds = t.get("predictions") or []
+                head = [kind, variant, t["task"], t["cluster"], t["template_id"]]
+                streams.append([[*head, i, float(c), *_shown(preds[i] if i < len(preds) else {})]
                                 for i, c in enumerate(t.get("correct", []))])
     rows: list[list[Any]] = []
     depth = 0
@@ -89,6 +94,11 @@ def prediction_rows(results: dict[str, Any], limit: int) -> list[list[Any]]:
         rows.extend(s[depth] for s in streams if depth < len(s))
         depth += 1
     return rows[:limit]
+
+
+def _shown(pred: dict[str, Any]) -> list[str]:
+    """The picked, gold and generated text of one kept prediction (empty strings when absent)."""
+    return [str(pred.get("picked", "")), str(pred.get("gold", "")), str(pred.get("text", ""))]
 
 
 class WandbTracker:

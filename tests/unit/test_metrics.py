@@ -10,10 +10,14 @@ from flanlab.scoring.metrics import (
     bleu,
     classification_metrics,
     exact_match,
+    generation_metrics,
     macro_f1,
     rank_options,
     rouge_l,
+    rouge_l_scores,
+    sentence_bleu_scores,
     token_f1,
+    token_f1_scores,
 )
 
 
@@ -43,3 +47,18 @@ def test_generation_metrics():
     assert bleu(["the cat sat on the mat"], [["the cat sat on the mat"]]) == pytest.approx(100.0)
     assert bleu(["a b c d"], [["w x y z"]]) == pytest.approx(0.0)
     assert math.isnan(exact_match([], []))
+
+
+def test_per_example_scores_match_rouge_score_and_sacrebleu():
+    import sacrebleu
+    from rouge_score.rouge_scorer import RougeScorer
+
+    preds, refs = ["the cat sat on a mat", "blue cat"], [["the cat sat on the mat"], ["a green cat", "blue dog"]]
+    direct = RougeScorer(["rougeL"]).score("the cat sat on the mat", "the cat sat on a mat")["rougeL"].fmeasure
+    assert rouge_l_scores(preds, refs)[0] == pytest.approx(direct) == pytest.approx(5 / 6)
+    assert rouge_l(preds, refs) == pytest.approx(sum(rouge_l_scores(preds, refs)) / 2)
+    assert sentence_bleu_scores(preds, refs) == pytest.approx([sacrebleu.sentence_bleu(p, r).score
+                                                              for p, r in zip(preds, refs, strict=True)])
+    assert token_f1_scores(preds, refs)[1] == pytest.approx(0.5)
+    scaled = generation_metrics(preds, refs)["bleu"]
+    assert scaled == pytest.approx(bleu(preds, refs) / 100) and 0 <= scaled <= 1  # 0-1, like the other metrics

@@ -7,14 +7,18 @@ from hydra import compose, initialize_config_dir
 
 from flanlab.io import atomic_write_json
 from flanlab.tracking.offline import offline_runs, run_records, run_summary
-from flanlab.tracking.run import is_secret, prediction_rows, start_tracker
+from flanlab.tracking.run import TABLE_COLUMNS, is_secret, prediction_rows, start_tracker
 from tests.conftest import CONF_DIR
 
 RESULTS = {
     "cell": {"key": "abc123", "train_variant": "instruction"},
     "zeroshot": {"instruction": {"templates": [
-        {"task": "t1", "cluster": "nli", "template_id": "a", "correct": [1, 0, 1]},
-        {"task": "t2", "cluster": "nli", "template_id": "b", "correct": [0, 0]},
+        {"task": "t1", "cluster": "nli", "template_id": "a", "correct": [1, 0, 1],
+         "predictions": [{"picked": "yes", "gold": "yes", "text": ""}, {"picked": "yes", "gold": "no", "text": ""},
+                         {"picked": "no", "gold": "no", "text": ""}]},
+        {"task": "t2", "cluster": "nli", "template_id": "b", "correct": [0.5, 0.25],
+         "predictions": [{"picked": "a red box", "gold": "red box", "text": "a red box"},
+                         {"picked": "cat", "gold": "the cat", "text": "cat"}]},
     ]}},
 }
 
@@ -22,7 +26,11 @@ RESULTS = {
 def test_prediction_rows_are_capped_round_robin():
     rows = prediction_rows(RESULTS, limit=3)
     assert [r[2] for r in rows] == ["t1", "t2", "t1"]
-    assert rows[0] == ["zeroshot", "instruction", "t1", "nli", "a", 0, 1]
+    assert rows[0] == ["zeroshot", "instruction", "t1", "nli", "a", 0, 1.0, "yes", "yes", ""]
+    assert rows[1] == ["zeroshot", "instruction", "t2", "nli", "b", 0, 0.5, "a red box", "red box", "a red box"]
+    assert len(rows[0]) == len(TABLE_COLUMNS)
+    old_style = {"zeroshot": {"v": {"templates": [{"task": "t", "cluster": "c", "template_id": "a", "correct": [1]}]}}}
+    assert prediction_rows(old_style, limit=5) == [["zeroshot", "v", "t", "c", "a", 0, 1.0, "", "", ""]]
     assert len(prediction_rows(RESULTS, limit=100)) == 5
 
 
