@@ -10,9 +10,12 @@
 
 # %% [markdown]
 # # FLAN Fig. 8: which template variant transfers to held-out clusters?
-# Held-out zero-shot score per (training variant → scoring variant), 95% bootstrap CIs, the untuned
-# model as a dashed line, one panel for all held-out clusters and one per cluster. All numbers come
-# from `flanlab.analysis` (unit-tested); this notebook only lays them out.
+# Held-out zero-shot score per (training arm → scoring variant): one estimand (templates, then tasks, then
+# clusters averaged per seed, then seeds), 95% CIs from a hierarchical bootstrap (seeds, then examples within
+# each seed; hatched bars: fewer than 3 seeds, so the CI covers examples only), the untuned model (a random init
+# for config-built models) as a dashed line; one panel for the held-out mean and one per cluster. Where the
+# results carry answer types, two more rows show format (type accuracy) and content (accuracy given the right
+# type) apart. All numbers come from `flanlab.analysis` (unit-tested); this notebook only lays them out.
 
 # %% tags=["parameters"]
 results_dir = "../outputs/tiny"  # made by notebooks/make_tiny_results.sh
@@ -25,10 +28,20 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from flanlab.analysis.figures import plot_template_ablation, save_figure
-from flanlab.analysis.report import build_report, markdown_table
+from flanlab.analysis.report import build_report, markdown_table, task_markdown
 
 report = build_report(results_dir, n_resamples=n_resamples)
 fig = plot_template_ablation(report.ablation)
 paths = save_figure(fig, Path(figures_dir) / "template_ablation")
 display(Markdown(markdown_table(report.ablation)))
 print("saved:", *paths)
+
+# %% [markdown]
+# Per held-out task: accuracy [CI], chance, the majority-label baseline, type accuracy (format), accuracy given
+# the right type [CI] (content), chance given type, and the options the model picks most often.
+
+# %%
+display(Markdown(task_markdown(report.tasks)))
+delta = report.headline.get("delta_instruction_vs_no_template")
+if delta:
+    print("instruction - no_template:", {k: delta[k] for k in ("diff", "ci_low", "ci_high", "p", "p_holm")})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,8 @@ def scores_frame(cells: list[dict]) -> pd.DataFrame:
                 by_cluster.setdefault(summary["cluster"], []).append(summary["mean"])
             for cluster, values in by_cluster.items():
                 rows.append({
-                    "train_variant": info["train_variant"], "eval_variant": variant, "cluster": cluster,
+                    "arm": arm_of(cell), "train_variant": info["train_variant"], "eval_variant": variant,
+                    "cluster": cluster,
                     "seed": info["seed"], "model": info["model"], "score": sum(values) / len(values),
                     "dir": cell["dir"], "heldout": "+".join(info["heldout"]),
                     "n_train_clusters": len(cell.get("split", {}).get("train", [])),
@@ -49,7 +52,8 @@ def example_frame(cells: list[dict]) -> pd.DataFrame:
     frames = []
     for cell in cells:
         info = cell["cell"]
-        base = {"train_variant": info["train_variant"], "heldout": "+".join(info["heldout"]), "seed": info["seed"],
+        base = {"arm": arm_of(cell), "train_variant": info["train_variant"], "heldout": "+".join(info["heldout"]),
+                "seed": info["seed"],
                 "n_train_clusters": len(cell.get("split", {}).get("train", [])), "model": info["model"]}
         for variant, block in cell.get("zeroshot", {}).items():
             by_task: dict[str, list[list[int]]] = {}
@@ -105,3 +109,101 @@ def wandb_loss_frame(root: str | Path) -> pd.DataFrame:
                 rows.append({"train_variant": variant, "heldout": heldout, "seed": config["seed"],
                              "step": int(item["_step"]), "loss": float(item["train/loss"])})
     return pd.DataFrame(rows)
+
+
+# --- Per-template arrays for the hierarchical bootstrap -----------------------------------------------------------
+
+TaskKey = tuple[str, str]  # (cluster, task)
+
+
+def arm_of(cell: dict) -> str:
+    """The training arm of a cell: ``cell.arm`` when results.json carries it, else the training variant."""
+    info = cell["cell"]
+    return str(info.get("arm") or info["train_variant"])
+
+
+def config_built(cell: dict) -> bool:
+    """Whether the cell's model was built from a config (random weights), not loaded pretrained."""
+    source = (cell.get("model") or {}).get("source")
+    if source is not None:
+        return source == "config"
+    return str(cell["cell"].get("model", "")).startswith("tiny")
+
+
+@dataclass
+class GroupData:
+    """One arm scored one way, every seed: per task, ``[n_seeds, n_templates, n_examples]`` arrays (NaN where a
+    seed, template or example is missing); ``types`` only for tasks whose results carry ``type_correct``."""
+
+    seeds: list[int]
+    correct: dict[TaskKey, np.ndarray]
+    types: dict[TaskKey, np.ndarray]
+    meta: dict[TaskKey, dict]
+    info: dict
+
+
+def _stack(seeds: list[int], entries: dict[int, list[dict]], field: str) -> np.ndarray | None:
+    """Stack one field of a task's template entries into ``[S, K, N]`` (None entries and gaps are NaN)."""
+    ids = list(dict.fromkeys(t["template_id"] for s in seeds for t in entries.get(s, [])))
+    n = max(len(t.get("correct") or []) for s in seeds for t in entries.get(s, []))
+    out = np.full((len(seeds), len(ids), n), np.nan)
+    found = False
+    for i, s in enumerate(seeds):
+        for t in entries.get(s, []):
+            values = t.get(field)
+            if values is None:
+                continue
+            found = True
+            row = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+            out[i, ids.index(t["template_id"]), : row.size] = row
+    return out if found else None
+
+
+def _task_meta(entries: dict[int, list[dict]]) -> dict:
+    """Chance, majority baseline, chance given type, and the mean pick rate of each option over templates/seeds."""
+    templates = [t for ts in entries.values() for t in ts]
+    extras = [t.get("extra") or {} for t in templates]
+
+    def mean_of(key: str) -> float:
+        values = [float(e[key]) for e in extras if e.get(key) is not None]
+        return float(np.mean(values)) if values else float("nan")
+
+    picks: dict[str, float] = {}
+    rated = [r for t, e in zip(templates, extras, strict=True)
+             if isinstance(r := t.get("pick_rate") or e.get("pick_rate"), dict) and r]
+    for rates in rated:
+        for option, rate in rates.items():
+            picks[option] = picks.get(option, 0.0) + float(rate) / len(rated)
+    chance = templates[0].get("chance")
+    return {"chance": float("nan") if chance is None else float(chance), "majority": mean_of("majority"),
+            "chance_given_type": mean_of("chance_given_type"), "type_acc_reported": mean_of("type_acc"),
+            "pick_rate": picks}
+
+
+def group_cells(cells: list[dict], key: Callable[[dict, str], tuple]) -> dict[tuple, GroupData]:
+    """Group every (cell, scoring variant) by ``key(cell, variant)`` and stack their template results by seed.
+
+    A (seed, task) seen twice in a group keeps the first cell's results (cells are read in folder order)."""
+    raw: dict[tuple, dict[TaskKey, dict[int, list[dict]]]] = {}
+    infos: dict[tuple, dict] = {}
+    for cell in cells:
+        seed = int(cell["cell"]["seed"])
+        for variant, block in cell.get("zeroshot", {}).items():
+            k = key(cell, variant)
+            infos.setdefault(k, {"train_variant": cell["cell"]["train_variant"], "arm": arm_of(cell),
+                                 "eval_variant": variant, "config_built": config_built(cell),
+                                 "model": cell["cell"].get("model")})
+            tasks = raw.setdefault(k, {})
+            fresh: dict[TaskKey, list[dict]] = {}
+            for t in block.get("templates", []):
+                fresh.setdefault((t["cluster"], t["task"]), []).append(t)
+            for tk, entries in fresh.items():
+                tasks.setdefault(tk, {}).setdefault(seed, entries)
+    out = {}
+    for k, tasks in raw.items():
+        seeds = sorted({s for by_seed in tasks.values() for s in by_seed})
+        correct = {tk: _stack(seeds, e, "correct") for tk, e in tasks.items()}
+        types = {tk: arr for tk, e in tasks.items() if (arr := _stack(seeds, e, "type_correct")) is not None}
+        out[k] = GroupData(seeds, {tk: v for tk, v in correct.items() if v is not None}, types,
+                           {tk: _task_meta(e) for tk, e in tasks.items()}, infos[k])
+    return out

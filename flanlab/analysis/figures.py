@@ -20,8 +20,9 @@ from flanlab.analysis.stats import ALL
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FULL_WIDTH, COLUMN_WIDTH = 7.0, 3.4  # inches
 VARIANT_LABELS = {"instruction": "Instructions", "dataset_name": "Dataset name", "no_template": "No template",
-                  "untuned": "Untuned"}
-TRAIN_ORDER = ["no_template", "dataset_name", "instruction"]
+                  "opaque_tag": "Opaque tag", "shuffled_instruction": "Shuffled instructions", "oracle": "Oracle",
+                  "untuned": "Untuned", "random init": "Random init"}
+TRAIN_ORDER = ["no_template", "opaque_tag", "dataset_name", "shuffled_instruction", "instruction", "oracle"]
 
 plt.rcParams.update({"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7,
                      "xtick.labelsize": 7, "ytick.labelsize": 7, "pdf.fonttype": 42})
@@ -41,42 +42,69 @@ def save_figure(fig: plt.Figure, stem: str | Path) -> list[Path]:
     return paths
 
 
-def plot_template_ablation(summary: pd.DataFrame, baseline_eval: str = "instruction") -> plt.Figure:
-    """FLAN Fig. 8 style: held-out score per (training variant → scoring variant), 95% CI whiskers,
-    the untuned model (scored with ``baseline_eval``) as a dashed line; one panel for all held-out
-    clusters, then one per cluster."""
-    tuned = summary[summary["train_variant"] != "untuned"]
+def _pairs(tuned: pd.DataFrame) -> list[tuple[str, str]]:
     rank = {v: i for i, v in enumerate(TRAIN_ORDER)}
-    pairs = sorted({(t, e) for t, e in zip(tuned["train_variant"], tuned["eval_variant"], strict=True)},
-                   key=lambda p: (rank.get(p[0], 99), p[1] != p[0], p[1]))
+    return sorted({(t, e) for t, e in zip(tuned["arm"], tuned["eval_variant"], strict=True)},
+                  key=lambda p: (rank.get(p[0], 99), p[0], p[1] != p[0], p[1]))
+
+
+def _bars(ax: plt.Axes, part: pd.DataFrame, pairs: list[tuple[str, str]], metric: str, labels: dict) -> None:
+    """One bar per (arm, scoring variant) with its 95% CI whisker (hatched where the CI covers examples only)."""
+    lo, hi = ("ci_low", "ci_high") if metric == "score" else (f"{metric}_ci_low", f"{metric}_ci_high")
+    for i, pair in enumerate(pairs):
+        if pair not in part.index or pd.isna(part.loc[pair, metric]):
+            continue
+        r = part.loc[pair]
+        err = None if pd.isna(r[lo]) else [[r[metric] - r[lo]], [r[hi] - r[metric]]]
+        ax.bar(i, r[metric], color=OKABE_ITO[i % len(OKABE_ITO)], label=label(labels.get(pair[0], pair[0]), pair[1]),
+               hatch="//" if r.get("ci_kind") == "examples" else None, edgecolor="white", lw=0,
+               yerr=err, capsize=2, error_kw={"lw": 0.8})
+
+
+def plot_template_ablation(summary: pd.DataFrame, baseline_eval: str = "instruction") -> plt.Figure:
+    """FLAN Fig. 8 style: held-out score per (training arm → scoring variant), 95% CI whiskers, the untuned (or
+    random-init) model scored with ``baseline_eval`` as a dashed line; one panel for the held-out mean, then one
+    per cluster. Where the results carry answer types, two more rows show format and content apart: type
+    accuracy, and accuracy given the right type. Hatched bars: CIs over examples only (fewer than 3 seeds)."""
+    arm_col = "arm" if "arm" in summary else "train_variant"
+    summary = summary.assign(arm=summary[arm_col])
+    labels = dict(zip(summary["arm"], summary.get("label", summary["arm"]), strict=True))
+    tuned = summary[summary["arm"] != "untuned"]
+    pairs = _pairs(tuned)
     clusters = [ALL, *sorted(c for c in summary["cluster"].unique() if c != ALL)]
-    fig, axes = plt.subplots(1, len(clusters), figsize=(FULL_WIDTH, 2.4), sharey=True, squeeze=False)
-    for ax, cluster in zip(axes[0], clusters, strict=True):
-        part = tuned[tuned["cluster"] == cluster].set_index(["train_variant", "eval_variant"])
-        for i, pair in enumerate(pairs):
-            if pair not in part.index:
-                continue
-            r = part.loc[pair]
-            ax.bar(i, r["score"], color=OKABE_ITO[i % len(OKABE_ITO)], label=label(*pair),
-                   yerr=[[r["score"] - r["ci_low"]], [r["ci_high"] - r["score"]]], capsize=2, error_kw={"lw": 0.8})
-        base = summary[(summary["train_variant"] == "untuned") & (summary["eval_variant"] == baseline_eval)
-                       & (summary["cluster"] == cluster)]
-        if not base.empty:
-            ax.axhline(float(base["score"].iloc[0]), color="black", ls="--", lw=0.9,
-                       label=f"Untuned → {VARIANT_LABELS.get(baseline_eval, baseline_eval)}")
-        ax.set_title("All held-out clusters" if cluster == ALL else cluster.replace("_", " "))
-        ax.set_xticks([])
-        ax.set_ylim(0, 1)
-    axes[0][0].set_ylabel("Held-out zero-shot score")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), frameon=False,
-               bbox_to_anchor=(0.5, -0.12), title="Trained with → scored with")
+    metrics = [("score", "Held-out zero-shot score")]
+    for name, title in (("type_acc", "Type accuracy (format)"), ("acc_given_type", "Accuracy given type (content)")):
+        if name in tuned and tuned[name].notna().any():
+            metrics.append((name, title))
+    fig, axes = plt.subplots(len(metrics), len(clusters), figsize=(FULL_WIDTH, 2.2 * len(metrics)), sharey=True,
+                             squeeze=False)
+    for row, (metric, ylabel) in enumerate(metrics):
+        for ax, cluster in zip(axes[row], clusters, strict=True):
+            _bars(ax, tuned[tuned["cluster"] == cluster].set_index(["arm", "eval_variant"]), pairs, metric, labels)
+            base = summary[(summary["arm"] == "untuned") & (summary["eval_variant"] == baseline_eval)
+                           & (summary["cluster"] == cluster)]
+            if not base.empty and metric in base and pd.notna(base[metric].iloc[0]):
+                ax.axhline(float(base[metric].iloc[0]), color="black", ls="--", lw=0.9,
+                           label=label(labels.get("untuned", "untuned"), baseline_eval))
+            if row == 0:
+                ax.set_title("Mean of held-out clusters" if cluster == ALL else cluster.replace("_", " "))
+            ax.set_xticks([])
+            ax.set_ylim(0, 1)
+        axes[row][0].set_ylabel(ylabel)
+    if "ci_kind" in tuned and (tuned["ci_kind"] == "examples").any():
+        fig.text(0.99, 1.0, "hatched: CI over examples only (fewer than 3 seeds)", ha="right", va="bottom",
+                 fontsize=6)
+    handles, names = axes[0][0].get_legend_handles_labels()
     fig.tight_layout()
+    fig.legend(handles, names, loc="upper center", ncol=min(len(names), 4), frameon=False, bbox_to_anchor=(0.5, 0.0),
+               title="Trained with → scored with")
     return fig
 
 
 def plot_num_clusters(summary: pd.DataFrame) -> plt.Figure:
     """FLAN Fig. 6 style: held-out score against the number of training clusters, with 95% CI bands."""
+    if "eval_variant" in summary and (summary["eval_variant"] == "instruction").any():
+        summary = summary[summary["eval_variant"] == "instruction"]
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.4))
     clusters = [ALL, *sorted(c for c in summary["cluster"].unique() if c != ALL)]
     for i, cluster in enumerate(clusters):

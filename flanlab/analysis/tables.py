@@ -9,7 +9,8 @@ import pandas as pd
 from flanlab.analysis.collect import indist_frame, load_cells, scores_frame
 from flanlab.io import atomic_write_text
 
-VARIANT_ORDER = ["instruction", "dataset_name", "no_template", "untuned"]
+VARIANT_ORDER = ["instruction", "dataset_name", "no_template", "opaque_tag", "shuffled_instruction", "oracle",
+                 "untuned"]
 
 
 def ablation_table(scores: pd.DataFrame) -> pd.DataFrame:
