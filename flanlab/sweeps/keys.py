@@ -14,7 +14,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 # Top-level keys and dotted leaves that do not change what a cell computes.
-IGNORED = ("hydra", "paths", "logger", "threads", "resume_complete", "experiment_name", "train.progress")
+IGNORED = ("hydra", "paths", "logger", "threads", "resume_complete", "resume_stale", "resume_stale_commit",
+           "experiment_name", "train.progress")
 KEY_LENGTH = 10
 
 

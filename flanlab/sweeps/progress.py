@@ -15,7 +15,10 @@ from omegaconf import DictConfig
 
 from flanlab.sweeps.grid import expected_overrides
 from flanlab.sweeps.keys import cell_key, cell_name
-from flanlab.sweeps.status import FAILED_FILE, RESULTS_FILE, is_complete, read_json
+from flanlab.sweeps.status import FAILED_FILE, RESULTS_FILE, read_json
+from flanlab.sweeps.task import resume_decision
+
+VERBS = {"run": "running", "skip": "skipping", "error": "stopping at stale"}
 
 
 def sweep_counts(sweep_dir: str | Path, since: float) -> dict[str, Any]:
@@ -34,6 +37,14 @@ def sweep_counts(sweep_dir: str | Path, since: float) -> dict[str, Any]:
         elif (cell / FAILED_FILE).exists() and (cell / FAILED_FILE).stat().st_mtime >= since:
             failed += 1
     return {"done": done, "skipped": skipped, "failed": failed, "seconds": seconds}
+
+
+def job_verb(config: DictConfig, output_dir: str | Path) -> str:
+    """What the cell is about to do, by the same check ``guarded_cell`` makes: running, skipping or stopping."""
+    try:
+        return VERBS[resume_decision(config, output_dir, cell_key(config)).action]
+    except Exception:  # e.g. a bad resume_stale value: the job itself reports it
+        return "running"
 
 
 def eta_seconds(seconds: list[float], remaining: int) -> float | None:
@@ -79,8 +90,7 @@ class SweepProgress(Callback):
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         name = f"{cell_name(config)} [{cell_key(config)}]"
-        out = config.hydra.runtime.output_dir
-        verb = "skipping" if config.get("resume_complete") and is_complete(out, cell_key(config)) else "running"
+        verb = job_verb(config, config.hydra.runtime.output_dir)
         print(self._line(config, f"{verb} cell #{config.hydra.job.num} {name}"), flush=True)
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
