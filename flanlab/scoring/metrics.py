@@ -14,6 +14,8 @@ import re
 import string
 from collections import Counter
 from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 from sklearn.metrics import accuracy_score, f1_score
 
@@ -82,11 +84,17 @@ def token_f1(predictions: Sequence[str], references: Sequence[Sequence[str]]) ->
     return _mean(token_f1_scores(predictions, references))
 
 
-def rouge_l_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[float]:
-    """Per example: the best ROUGE-L F-measure against any reference (rouge-score, no stemming)."""
+@cache
+def _rouge_l_scorer() -> Any:
+    """One ``rouge-score`` scorer per process (each new one logs "Using default tokenizer")."""
     from rouge_score.rouge_scorer import RougeScorer
 
-    scorer = RougeScorer(["rougeL"], use_stemmer=False)
+    return RougeScorer(["rougeL"], use_stemmer=False)
+
+
+def rouge_l_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[float]:
+    """Per example: the best ROUGE-L F-measure against any reference (rouge-score, no stemming)."""
+    scorer = _rouge_l_scorer()
     return [scorer.score_multi(list(refs), p)["rougeL"].fmeasure
             for p, refs in zip(predictions, references, strict=True)]
 
