@@ -220,8 +220,11 @@ def markdown_table(summary: pd.DataFrame) -> str:
         rows.append(row)
     notes = ["Score: mean over templates, then tasks, then clusters per seed, then over seeds; 95% CI from a "
              "hierarchical bootstrap (seeds, then examples within each seed, stratified by task).",
-             "Δ, p: paired on seeds and examples, two-sided (bootstrap); p_holm: Holm over all "
-             f"{int(summary['p_value'].notna().sum())} p-values of the table (every row and cluster)."]
+             "type acc (format): the picked answer has the gold's answer type; acc | type (content): right answers "
+             "among right-type ones (a ratio per template); both over the tasks whose results carry answer types.",
+             "Δ: paired on seeds and examples"
+             + (f"; p: two-sided (paired bootstrap); p_holm: Holm over all {tested} p-values of the table (every row "
+                "and cluster)." if (tested := int(summary["p_value"].notna().sum())) else ".")]
     if note := needs_seeds_note(summary):
         notes.append(note)
     return pd.DataFrame(rows).to_markdown(index=False) + "\n\n" + "\n".join(f"- {n}" for n in notes)

@@ -85,6 +85,8 @@ def _score(key: tuple, boot: dict) -> dict:
 
 def _short(text: str, width: int = 30) -> str:
     text = " ".join(str(text).split())
+    if not text:
+        return '""'
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
