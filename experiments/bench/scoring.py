@@ -2,10 +2,14 @@
 
 Cases (tiny T5 and tiny causal, built from config; tokenizer trained on the generated suite):
 * ``4opt``: ``--contexts`` contexts of ``--ctx-tokens`` tokens, 4 multi-token options each;
-* ``1tok``: the same contexts with 4 single-token options each.
+* ``1tok``: the same contexts with 4 single-token options each;
+* ``bytebpe``: the tiny causal architecture with a GPT-2-style byte-level BPE trained on the suite
+  (where " yes" and "yes" are different tokens), 4 options, scored by ``make_scorer`` with the
+  shipped ``conf/scoring/default.yaml`` (``include_eos: auto`` = no EOS for causal, delimiter " "),
+  only the batch size, device (cpu) and input limit (``--ctx-tokens`` + 64, so nothing is cut) set.
 Both sides get the same requests, the same batch size (sequences per forward pass) and one CPU
-thread; the best of ``--repeats`` timings counts. Scores use ``include_eos=False`` on flanlab's side
-(lm-eval scores no EOS), so ``max_abs_loglik_diff`` compares like with like.
+thread; the best of ``--repeats`` timings counts. lm-eval scores no EOS: causal scorers use their
+default (no EOS), the seq2seq one ``include_eos=False``, so ``max_abs_loglik_diff`` compares like with like.
 
 Run: python experiments/bench/scoring.py            (last line: JSON)
 """
@@ -21,14 +25,18 @@ import time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+from types import SimpleNamespace
+
 import torch
 from lm_eval.api.instance import Instance
 from lm_eval.models.huggingface import HFLM
 from omegaconf import OmegaConf
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from flanlab.models.load import load_model
 from flanlab.pipeline import tokenizer_corpus
-from flanlab.scoring.scorers import SCORERS
+from flanlab.scoring.scorers import SCORERS, make_scorer
 from flanlab.tasks.generated import SuiteCatalogue
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -57,6 +65,32 @@ def _single_token_options(tokenizer, corpus: list[str], k: int = 4) -> list[str]
     return single[:k]
 
 
+def _byte_level_model(corpus: list[str]) -> SimpleNamespace:
+    """tiny_causal's architecture with a GPT-2-style byte-level BPE trained on ``corpus``."""
+    end = "<|endoftext|>"
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=2000, special_tokens=[end], show_progress=False,
+                                                        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=end, bos_token=end, pad_token=end)
+    if tok(" yes", add_special_tokens=False).input_ids == tok("yes", add_special_tokens=False).input_ids:
+        raise SystemExit("the byte-level BPE does not tell ' yes' from 'yes'")
+    arch = OmegaConf.to_container(OmegaConf.load(os.path.join(ROOT, "conf", "model", "tiny_causal.yaml")).config)
+    arch.pop("_target_")
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(**arch, vocab_size=len(tok), bos_token_id=tok.eos_token_id,
+                                         eos_token_id=tok.eos_token_id, pad_token_id=tok.eos_token_id))
+    return SimpleNamespace(arch="causal", model=model, tokenizer=tok)
+
+
+def _default_scorer(loaded: SimpleNamespace, batch_size: int, max_input_len: int):
+    """``make_scorer`` with the shipped scoring config; only batch size, device and input limit set."""
+    cfg = OmegaConf.load(os.path.join(ROOT, "conf", "scoring", "default.yaml"))
+    cfg.batch_size, cfg.max_input_len, cfg.device = batch_size, max_input_len, "cpu"
+    return make_scorer(loaded, cfg)
+
+
 def _best_time(fn, repeats: int) -> tuple[float, list]:
     best, out = float("inf"), None
     for _ in range(repeats):
@@ -64,6 +98,21 @@ def _best_time(fn, repeats: int) -> tuple[float, list]:
         out = fn()
         best = min(best, time.perf_counter() - start)
     return best, out
+
+
+def _setup(model_name: str, corpus: list[str], cache: str, args) -> tuple:
+    """(model, flanlab scorer, contexts) of one model; causal scorers keep their default (no EOS)."""
+    torch.manual_seed(0)
+    if model_name == "bytebpe":
+        loaded = _byte_level_model(corpus)
+        ours = _default_scorer(loaded, args.batch_size, args.ctx_tokens + 64)
+    else:
+        loaded = load_model(OmegaConf.load(os.path.join(ROOT, "conf", "model", f"{model_name}.yaml")),
+                            corpus=lambda: corpus, cache_dir=cache)
+        ours = SCORERS[loaded.arch](loaded.model, loaded.tokenizer, batch_size=args.batch_size,
+                                    max_input_len=args.ctx_tokens + 64,
+                                    include_eos=False if loaded.arch == "seq2seq" else None)
+    return loaded, ours, _contexts(loaded.tokenizer, corpus, args.contexts, args.ctx_tokens)
 
 
 def main() -> None:
@@ -82,19 +131,15 @@ def main() -> None:
     report: dict = {"contexts": args.contexts, "ctx_tokens": args.ctx_tokens, "batch_size": args.batch_size,
                     "threads": args.threads, "repeats": args.repeats, "torch": torch.__version__}
     max_diff = 0.0
-    for model_name, backend in (("tiny_t5", "seq2seq"), ("tiny_causal", "causal")):
-        torch.manual_seed(0)
-        loaded = load_model(OmegaConf.load(os.path.join(ROOT, "conf", "model", f"{model_name}.yaml")),
-                            corpus=lambda: corpus, cache_dir=cache)
-        tok = loaded.tokenizer
-        contexts = _contexts(tok, corpus, args.contexts, args.ctx_tokens)
-        ours = SCORERS[loaded.arch](loaded.model, tok, batch_size=args.batch_size, include_eos=False,
-                                    max_input_len=args.ctx_tokens + 64)
-        theirs = HFLM(pretrained=loaded.model, tokenizer=tok, backend=backend, batch_size=args.batch_size,
-                      add_bos_token=False if backend == "causal" else None)
+    for model_name, backend in (("tiny_t5", "seq2seq"), ("tiny_causal", "causal"), ("bytebpe", "causal")):
+        loaded, ours, contexts = _setup(model_name, corpus, cache, args)
+        theirs = HFLM(pretrained=loaded.model, tokenizer=loaded.tokenizer, backend=backend,
+                      batch_size=args.batch_size, add_bos_token=False if backend == "causal" else None)
         space = " " if backend == "causal" else ""
-        for case, options in (("4opt", OPTIONS_4), ("1tok", _single_token_options(tok, corpus))):
-            pairs = [(c, o) for c in contexts for o in options]
+        cases = [("4opt", OPTIONS_4)] if model_name == "bytebpe" else [
+            ("4opt", OPTIONS_4), ("1tok", _single_token_options(loaded.tokenizer, corpus))]
+        for case, opts in cases:
+            pairs = [(c, o) for c in contexts for o in opts]
             requests = [Instance(request_type="loglikelihood", doc={}, arguments=(c, space + o), idx=i)
                         for i, (c, o) in enumerate(pairs)]
             t_ours, got = _best_time(lambda pairs=pairs, ours=ours: ours.loglikelihoods(pairs), args.repeats)
@@ -102,12 +147,13 @@ def main() -> None:
                 lambda r=requests, lm=theirs: [lp for lp, _ in lm.loglikelihood(r, disable_tqdm=True)], args.repeats)
             diff = max(abs(a - b) for a, b in zip(got, ref, strict=True))
             max_diff = max(max_diff, diff)
-            key = f"{backend}_{case}"
+            key = "causal_bytebpe" if model_name == "bytebpe" else f"{backend}_{case}"
             report |= {f"flanlab_s_{key}": round(t_ours, 4), f"lm_eval_s_{key}": round(t_theirs, 4),
                        f"speedup_{key}": round(t_theirs / t_ours, 2), f"max_abs_loglik_diff_{key}": diff,
                        f"requests_{key}": len(pairs)}
             print(f"{key}: flanlab {t_ours:.3f}s  lm-eval {t_theirs:.3f}s  speedup {t_theirs / t_ours:.2f}x  "
                   f"max |diff| {diff:.2e}  ({len(pairs)} requests)", flush=True)
+    report["max_abs_loglik_diff_bytebpe"] = report["max_abs_loglik_diff_causal_bytebpe"]
     report["max_abs_loglik_diff"] = max_diff
     print(json.dumps(report))
 

@@ -73,12 +73,11 @@ def tokenize_mixture(
     return examples.map(batch, batched=True, desc="tokenize")
 
 
-def _pad(rows: Sequence[Sequence[int]], value: int) -> torch.Tensor:
+def _pad(rows: Sequence[Sequence[int]], value: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """Right-pad ``rows`` with ``value`` into one long tensor, made directly on ``device`` (torch's default
+    device when None), so that a batch for an accelerator costs one host-to-device copy."""
     width = max(len(r) for r in rows)
-    out = torch.full((len(rows), width), value, dtype=torch.long)
-    for i, r in enumerate(rows):
-        out[i, : len(r)] = torch.as_tensor(r, dtype=torch.long)
-    return out
+    return torch.tensor([[*r, *([value] * (width - len(r)))] for r in rows], dtype=torch.long, device=device)
 
 
 @dataclass

@@ -28,11 +28,22 @@ def normalize_answer(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
 
 
-def rank_options(scores: Sequence[float], options: Sequence[str], length_normalize: bool = False) -> int:
-    """Index of the best option: highest summed log-likelihood, or per character when ``length_normalize``."""
+def rank_options(scores: Sequence[float], options: Sequence[str], length_normalize: bool = False,
+                 unit: str = "chars") -> int:
+    """Index of the best option (the first one on ties): highest summed log-likelihood, or, when
+    ``length_normalize``, highest log-likelihood per unit of the option's length.
+
+    The rules of lm-evaluation-harness 0.4.13 (``ConfigurableTask.process_results``): ``acc`` is the
+    argmax of the sums; ``acc_norm`` divides by ``len(choice)`` in *characters* (``unit="chars"``) and
+    ``acc_bytes`` by its UTF-8 bytes (``unit="bytes"``), both of the choice without the leading target
+    delimiter it was scored with. An empty option counts as length 1.
+    """
     if len(scores) != len(options) or not scores:
         raise ValueError(f"{len(scores)} scores for {len(options)} options")
-    values = [s / max(len(o), 1) for s, o in zip(scores, options, strict=True)] if length_normalize else list(scores)
+    if unit not in ("chars", "bytes"):
+        raise ValueError(f"unit must be 'chars' or 'bytes', got {unit!r}")
+    size = (lambda o: len(o)) if unit == "chars" else (lambda o: len(o.encode("utf-8")))
+    values = [s / max(size(o), 1) for s, o in zip(scores, options, strict=True)] if length_normalize else list(scores)
     return max(range(len(values)), key=values.__getitem__)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import datasets
 
 from flanlab.data.mixture import label_histogram, sample_order
+from flanlab.data.truncation import InputLimit
 from flanlab.metrics import check_metric, metric_scores
 from flanlab.scoring.metrics import classification_metrics, exact_match_hits, generation_metrics, rank_options
 from flanlab.scoring.scorers import Scorer
@@ -73,8 +74,11 @@ class Answer:
 
 
 def render_rows(catalogue: Catalogue, task: str, rows: datasets.Dataset, variant: str,
-                options_in_prompt: bool = True) -> list[Prompt]:
+                options_in_prompt: bool = True, limit: InputLimit | None = None) -> list[Prompt]:
     spec = catalogue.spec(task)
+    if limit is not None:  # a row too long for the limit has its passage shortened (flanlab/data/truncation.py)
+        rows = [limit.fit(spec, row, lambda r, i=i: list(render_for_scoring(
+            spec, r, i, variant, options_in_prompt=options_in_prompt))) for i, row in enumerate(rows)]
     return [p for i, row in enumerate(rows)
             for p in render_for_scoring(spec, row, i, variant, options_in_prompt=options_in_prompt)]
 

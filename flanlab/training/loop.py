@@ -182,7 +182,7 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     if distributed:
         del module, step_fn, optimizer
         dist.teardown()
-    loaded.model.to("cpu").eval()
+    loaded.model.eval()  # stays on the training device; make_scorer moves it to scoring.device
     return FitResult(steps=steps, final_loss=losses[-1][1], seconds=seconds, tokens_per_s=nonpad / max(seconds, 1e-9),
                      losses=losses, nonpad_fraction=nonpad / max(slots, 1.0),
                      mfu=fl / max(seconds, 1e-9) / peak if peak else 0.0, peak_flops=peak,

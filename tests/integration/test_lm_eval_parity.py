@@ -5,8 +5,11 @@ takes continuations without a leading space and, for decoder-only models, prepen
 (" ") to the continuation; lm-eval is given the continuation with that space already on it.
 EOS: lm-eval scores no end-of-sequence token after a continuation (it encodes seq2seq continuations
 without special tokens, and decoder-only text without them when ``add_bos_token=False``; seq2seq
-contexts keep T5's ``</s>``, as flanlab's encoder input does), so the comparison uses flanlab's
-``include_eos=False``. Seq2seq continuations get no leading space on either side.
+contexts keep T5's ``</s>``, as flanlab's encoder input does). flanlab's causal default
+(``include_eos: auto`` -> false) already matches; seq2seq defaults to scoring EOS, so that side
+passes ``include_eos=False``. Seq2seq continuations get no leading space on either side. The causal
+default on a byte-level BPE, with lm-eval's own request building and acc rules, is
+``tests/unit/test_causal_parity.py``.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ def test_loglikelihoods_match_lm_eval(model_name, backend, tmp_path):
     catalogue = ToyCatalogue()
     loaded = load_model(OmegaConf.load(CONF_DIR / "model" / f"{model_name}.yaml"),
                         corpus=lambda: tokenizer_corpus(catalogue), cache_dir=str(tmp_path))
-    ours = SCORERS[loaded.arch](loaded.model, loaded.tokenizer, batch_size=3, include_eos=False)
+    eos = False if backend == "seq2seq" else None  # None: the scorer's default (causal: no EOS)
+    ours = SCORERS[loaded.arch](loaded.model, loaded.tokenizer, batch_size=3, include_eos=eos)
     got = ours.loglikelihoods(PAIRS)
 
     lm = lm_eval_hf.HFLM(pretrained=loaded.model, tokenizer=loaded.tokenizer, backend=backend, batch_size=3,

@@ -67,7 +67,7 @@ def _naive_causal(loaded, ctx: str, cont: str) -> float:
 ])
 def test_batched_loglik_equals_naive(name, scorer_cls, naive, models):
     loaded = _model(name, models)
-    scorer = scorer_cls(loaded.model, loaded.tokenizer, batch_size=2)
+    scorer = scorer_cls(loaded.model, loaded.tokenizer, batch_size=2, include_eos=True)  # the naive sums score EOS
     batched = scorer.loglikelihoods(PAIRS)
     expected = [naive(loaded, c, t) for c, t in PAIRS]
     assert batched == pytest.approx(expected, abs=1e-4)
@@ -90,15 +90,10 @@ MORE_PAIRS = [
 
 
 def _naive_causal_truncated(loaded, ctx: str, cont: str, max_len: int, eos: bool) -> float:
-    """Every option of a context sees the same context: cut to fit beside its longest option."""
+    """Every option of a context sees the same context: its last ``max_len`` tokens (the training limit)."""
     tok = loaded.tokenizer
-
-    def cont_ids(text: str) -> list[int]:
-        return tok(" " + text, add_special_tokens=False).input_ids + ([tok.eos_token_id] if eos else [])
-
-    t = cont_ids(cont)
-    longest = max(len(cont_ids(o)) for c2, o in MORE_PAIRS if c2 == ctx)
-    c = tok(ctx, add_special_tokens=False).input_ids[-(max_len - longest):]
+    t = tok(" " + cont, add_special_tokens=False).input_ids + ([tok.eos_token_id] if eos else [])
+    c = tok(ctx, add_special_tokens=False).input_ids[-max_len:]
     with torch.no_grad():
         logits = loaded.model(input_ids=torch.tensor([c + t])).logits[0, len(c) - 1 : -1]
     return torch.log_softmax(logits, -1).gather(-1, torch.tensor(t)[:, None]).sum().item()
@@ -111,6 +106,7 @@ def test_causal_prefix_sharing_equals_naive(include_eos, models):
     tok = loaded.tokenizer
     single = [c for _, c in MORE_PAIRS if len(tok(" " + c, add_special_tokens=False).input_ids) == 1]
     assert single, "the test needs single-token continuations"
+    assert len(tok(LONG, add_special_tokens=False).input_ids) > 24, "the 24-token limit must cut LONG"
     for max_len in (256, 24):
         scorer = CausalScorer(loaded.model, tok, batch_size=3, include_eos=include_eos, max_input_len=max_len)
         got = scorer.loglikelihoods(MORE_PAIRS)
