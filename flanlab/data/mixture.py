@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import datasets
 import numpy as np
 
+from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
 from flanlab.splits import Split
 from flanlab.tasks.catalogue import Catalogue
@@ -87,13 +88,18 @@ class Mixture:
 
 def render_task(
     catalogue: Catalogue, name: str, rows: datasets.Dataset, variant: str,
-    num_templates: int | None = None, options_in_prompt: bool = True,
+    num_templates: int | None = None, options_in_prompt: bool = True, limit: InputLimit | None = None,
 ) -> datasets.Dataset:
-    """Render one task's rows (one prompt per row) with batched ``datasets.map``."""
+    """Render one task's rows (one prompt per row) with batched ``datasets.map``; with ``limit``, a row too
+    long for it has its passage shortened first (``flanlab/data/truncation.py``)."""
     spec = catalogue.spec(name)
 
     def batch(columns: dict[str, list], indices: list[int]) -> dict[str, list]:
         rows_ = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        if limit is not None:
+            rows_ = [limit.fit(spec, row, lambda r, i=i: render_for_training(
+                spec, r, i, variant, num_templates=num_templates, options_in_prompt=options_in_prompt))
+                for row, i in zip(rows_, indices, strict=True)]
         prompts = [
             render_for_training(spec, row, i, variant, num_templates=num_templates, options_in_prompt=options_in_prompt)
             for row, i in zip(rows_, indices, strict=True)
