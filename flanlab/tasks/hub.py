@@ -26,6 +26,7 @@ import datasets
 
 from flanlab.data.mixture import sample_order
 from flanlab.errors import ConfigError, DataError, unknown
+from flanlab.metrics import check_metric, metric_path
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.spec import TaskSpec
 
@@ -130,6 +131,9 @@ class HubCatalogue(Catalogue):
             for name in key:
                 if name not in self._specs:
                     raise unknown("task", name, self._specs, key=where)
+        for spec in self._specs.values():  # a metric flanlab does not ship must load now (hub), not after training
+            if metric_path(spec.metric) is None:
+                check_metric(spec.metric, spec.name)
         if mirror_dir is not None and not Path(mirror_dir).is_dir():
             raise ConfigError(f"mirror directory {mirror_dir!r} does not exist (config key `data.mirror_dir`)")
 

@@ -17,6 +17,7 @@ from flanlab.scoring.aggregate import cluster_means, flat_metrics, task_summary
 from flanlab.scoring.zeroshot import LOGLIK_OPTIONS, score_tasks
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.flan import flan_specs
+from flanlab.tasks.hub import HubCatalogue
 from flanlab.tasks.spec import TaskSpec, Template
 
 ROUGE = RougeScorer(["rougeL"], use_stemmer=False)
@@ -151,6 +152,12 @@ def test_rouge_l_task_and_cluster_means_equal_rouge_score_directly():
     assert cluster_means(summary) == pytest.approx({"summarization": sum(expected) / 3})
     flat = flat_metrics("zeroshot", "instruction", results)
     assert flat["zeroshot/instruction/cluster/summarization"] == pytest.approx(sum(expected) / 3)
+
+
+def test_unknown_metric_fails_when_the_hub_catalogue_loads():
+    spec, _ = _summ_task("rouge_x")
+    with pytest.raises(ConfigError, match=r"task 'summ': unknown metric 'rouge_x'"):
+        HubCatalogue(entries={"summ": spec})
 
 
 def test_unknown_metric_fails_before_scoring():
