@@ -19,6 +19,7 @@ import pandas as pd
 from flanlab.analysis.collect import GroupData, TaskKey
 from flanlab.scoring.bootstrap import (
     MIN_SEEDS_FOR_P,
+    draw_hierarchical,
     hierarchical_bootstrap,
     hierarchical_estimates,
     holm,
@@ -94,11 +95,14 @@ def group_rows(labels: dict, group: GroupData, *, n_resamples: int, seed: int,
                level: float) -> tuple[list[dict], list[dict]]:
     """The main-table rows (one per cluster, then ``"mean"``) and the per-task rows of one group."""
     acc = accuracy_ratio(group)
-    boot = hierarchical_bootstrap(acc, n_resamples, seed, level)
+    n_seeds = len(group.seeds)
+    draws = draw_hierarchical(n_seeds, {k: v.shape[2] for k, v in group.correct.items()}, n_resamples,
+                              np.random.default_rng(seed), resample_seeds=n_seeds >= MIN_SEEDS_FOR_P)
+    boot = hierarchical_bootstrap(acc, level=level, draws=draws)
     typed = None, None
-    if group.types:
-        typed = (hierarchical_bootstrap(type_ratio(group), n_resamples, seed, level),
-                 hierarchical_bootstrap(given_type_ratio(group), n_resamples, seed, level))
+    if group.types:  # the same resamples: format, content and accuracy vary together
+        typed = (hierarchical_bootstrap(type_ratio(group), level=level, draws=draws),
+                 hierarchical_bootstrap(given_type_ratio(group), level=level, draws=draws))
     base = {**labels, "train_variant": group.info["train_variant"], "seeds": len(group.seeds),
             "ci_kind": boot["ci_kind"]}
     clusters = sorted({c for c, _ in group.correct})

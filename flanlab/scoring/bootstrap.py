@@ -90,17 +90,16 @@ MIN_SEEDS_FOR_P = 3  # fewer seeds: no p-value, and CIs resample examples only
 
 @dataclass
 class Draws:
-    """Resampling indices: ``seeds[r, j]`` is the seed drawn at position ``j`` of resample ``r``; ``examples[key]``
-    ``[r, j, :]`` the example columns drawn for that task within that drawn seed."""
+    """One set of resamples: ``seeds[r, j]`` is the seed drawn at position ``j`` of resample ``r``;
+    ``counts[key][r * S + j, i]`` how often example ``i`` of that task was drawn within that drawn seed."""
 
     seeds: np.ndarray
-    examples: dict[tuple[str, str], np.ndarray]
+    counts: dict[tuple[str, str], np.ndarray]
 
 
 def identity_draws(n_seeds: int, sizes: Mapping[tuple[str, str], int]) -> Draws:
     """One "resample" that keeps every seed and example once: it gives the point estimate."""
-    return Draws(np.arange(n_seeds)[None, :],
-                 {k: np.broadcast_to(np.arange(n), (1, n_seeds, n)) for k, n in sizes.items()})
+    return Draws(np.arange(n_seeds)[None, :], {k: np.ones((n_seeds, n)) for k, n in sizes.items()})
 
 
 def draw_hierarchical(n_seeds: int, sizes: Mapping[tuple[str, str], int], n_resamples: int,
@@ -110,8 +109,9 @@ def draw_hierarchical(n_seeds: int, sizes: Mapping[tuple[str, str], int], n_resa
         seeds = rng.integers(0, n_seeds, size=(n_resamples, n_seeds))
     else:
         seeds = np.broadcast_to(np.arange(n_seeds), (n_resamples, n_seeds))
-    examples = {k: rng.integers(0, sizes[k], size=(n_resamples, n_seeds, sizes[k])) for k in sorted(sizes)}
-    return Draws(seeds, examples)
+    counts = {k: _counts(rng.integers(0, sizes[k], size=(n_resamples, n_seeds, sizes[k])), sizes[k])
+              for k in sorted(sizes)}
+    return Draws(seeds, counts)
 
 
 def _counts(examples: np.ndarray, n: int) -> np.ndarray:
@@ -124,15 +124,15 @@ def _counts(examples: np.ndarray, n: int) -> np.ndarray:
 def _drawn_sums(x: np.ndarray, seeds: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """``[R, S, K]``: per resample and drawn seed, each template's sum of ``x`` over the drawn examples."""
     n_seeds, k, n = x.shape
-    per_seed = (x.reshape(n_seeds * k, n) @ counts.T).reshape(n_seeds, k, -1)  # [S0, K, R * S]
+    # einsum's own loop, not BLAS: small products where BLAS threads only contend with other work
+    per_seed = np.einsum("an,bn->ab", x.reshape(n_seeds * k, n), counts, optimize=False).reshape(n_seeds, k, -1)
     picked = per_seed[seeds.reshape(-1), :, np.arange(counts.shape[0])]  # [R * S, K]
     return picked.reshape(*seeds.shape, k)
 
 
-def ratio_values(num: np.ndarray, den: np.ndarray, seeds: np.ndarray, examples: np.ndarray) -> np.ndarray:
+def ratio_values(num: np.ndarray, den: np.ndarray, seeds: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Per resample and drawn seed, ``[R, S]``: the mean over templates of ``sum(num) / sum(den)`` on the drawn
-    examples (templates with no denominator are left out; NaN if none is left)."""
-    counts = _counts(examples, num.shape[2])
+    examples (``counts``, as in ``Draws``; templates with no denominator are left out; NaN if none is left)."""
     top, bottom = _drawn_sums(num, seeds, counts), _drawn_sums(den, seeds, counts)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
@@ -150,7 +150,7 @@ def hierarchical_estimates(group: Mapping[tuple[str, str], tuple[np.ndarray, np.
                            draws: Draws) -> dict[tuple[str, ...], np.ndarray]:
     """The estimand on every resample, ``[R]`` per level: ``("task", cluster, task)``, ``("cluster", cluster)``
     and ``("mean",)`` (the held-out mean: clusters weigh equally)."""
-    per_task = {k: ratio_values(*group[k], draws.seeds, draws.examples[k]) for k in sorted(group)}
+    per_task = {k: ratio_values(*group[k], draws.seeds, draws.counts[k]) for k in sorted(group)}
     out: dict[tuple[str, ...], np.ndarray] = {("task", *k): _nanmean(v, axis=1) for k, v in per_task.items()}
     clusters = sorted({c for c, _ in per_task})
     for c in clusters:
@@ -169,18 +169,22 @@ def _sizes(group: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]]) -> di
 
 
 def hierarchical_bootstrap(group: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]], n_resamples: int = 1000,
-                           seed: int = 0, level: float = 0.95, resample_seeds: bool | None = None) -> dict:
+                           seed: int = 0, level: float = 0.95, resample_seeds: bool | None = None,
+                           draws: Draws | None = None) -> dict:
     """Point estimate and percentile CI of every level of the estimand. Seeds are resampled when there are at
     least ``MIN_SEEDS_FOR_P`` of them (or as ``resample_seeds`` says); otherwise the CI covers examples only.
-    Returns ``{level_key: {"value", "ci_low", "ci_high"}}`` plus ``"ci_kind"``: ``"seeds+examples"`` or
-    ``"examples"``."""
+    ``draws`` (from ``draw_hierarchical`` over these seeds and at least these tasks) reuses one set of resamples
+    across statistics. Returns ``{level_key: {"value", "ci_low", "ci_high"}}`` plus ``"ci_kind"``:
+    ``"seeds+examples"`` or ``"examples"``."""
     sizes = _sizes(group)
     n_seeds = next(iter(group.values()))[0].shape[0]
     if resample_seeds is None:
         resample_seeds = n_seeds >= MIN_SEEDS_FOR_P
     point = hierarchical_estimates(group, identity_draws(n_seeds, sizes))
-    boot = hierarchical_estimates(group, draw_hierarchical(n_seeds, sizes, n_resamples, np.random.default_rng(seed),
-                                                           resample_seeds=resample_seeds))
+    if draws is None:
+        draws = draw_hierarchical(n_seeds, sizes, n_resamples, np.random.default_rng(seed),
+                                  resample_seeds=resample_seeds)
+    boot = hierarchical_estimates(group, draws)
     out: dict = {"ci_kind": "seeds+examples" if resample_seeds else "examples"}
     for key, values in point.items():
         low, high = _interval(boot[key], level)
