@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The notebooks' default results: a tiny ablation and a tiny num-clusters sweep (about 2-3 minutes on 2 cores).
+# The notebooks' default results: a tiny ablation and a tiny num-clusters sweep on the control suite (about 2-3 minutes on 2 cores).
 # Usage: notebooks/make_tiny_results.sh [OUT_DIR]   (default: outputs/tiny, relative to the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,8 +7,8 @@ OUT="${1:-outputs/tiny}"
 TINY=(tasks.train_rows=64 tasks.eval_rows=16 train.steps=12 train.log_every=4 train.batch_size=8 train.progress=false
       data.max_eval_per_task=6 data.indist_eval_per_task=4 threads=1)
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 HF_EVALUATE_OFFLINE=1 WANDB_MODE=offline
-python -m flanlab +experiment=ablation template=untuned,no_template,instruction heldout=sentiment \
+python -m flanlab +experiment=ablation template=untuned,no_template,instruction seed=0 \
   hydra.sweep.dir="$OUT/ablation" "${TINY[@]}"
-python -m flanlab +experiment=num_clusters \
-  'heldout.train_only=[reading_comprehension],[reading_comprehension,coreference]' \
+python -m flanlab +experiment=num_clusters seed=0 \
+  'heldout.train_only=[recall],[recall,presence_seen]' \
   hydra.sweep.dir="$OUT/num_clusters" logger=none "${TINY[@]}"

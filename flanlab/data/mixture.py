@@ -24,7 +24,8 @@ from flanlab.errors import ConfigError
 from flanlab.splits import Split
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.spec import TaskSpec
-from flanlab.templates.variants import check_variant, render_for_training
+from flanlab.templates.shuffled import donor_pools
+from flanlab.templates.variants import SHUFFLED, check_variant, render_for_training
 
 log = logging.getLogger(__name__)
 SKEW_WARN = 0.9  # warn when one class holds more than this share of a capped split
@@ -89,21 +90,21 @@ class Mixture:
 def render_task(
     catalogue: Catalogue, name: str, rows: datasets.Dataset, variant: str,
     num_templates: int | None = None, options_in_prompt: bool = True, limit: InputLimit | None = None,
+    donors: list | None = None, train_inverted: bool = False,
 ) -> datasets.Dataset:
     """Render one task's rows (one prompt per row) with batched ``datasets.map``; with ``limit``, a row too
     long for it has its passage shortened first (``flanlab/data/truncation.py``)."""
     spec = catalogue.spec(name)
 
+    def one(row: dict, i: int):
+        return render_for_training(spec, row, i, variant, num_templates=num_templates,
+                                   options_in_prompt=options_in_prompt, donors=donors, train_inverted=train_inverted)
+
     def batch(columns: dict[str, list], indices: list[int]) -> dict[str, list]:
         rows_ = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
         if limit is not None:
-            rows_ = [limit.fit(spec, row, lambda r, i=i: render_for_training(
-                spec, r, i, variant, num_templates=num_templates, options_in_prompt=options_in_prompt))
-                for row, i in zip(rows_, indices, strict=True)]
-        prompts = [
-            render_for_training(spec, row, i, variant, num_templates=num_templates, options_in_prompt=options_in_prompt)
-            for row, i in zip(rows_, indices, strict=True)
-        ]
+            rows_ = [limit.fit(spec, row, lambda r, i=i: one(r, i)) for row, i in zip(rows_, indices, strict=True)]
+        prompts = [one(row, i) for row, i in zip(rows_, indices, strict=True)]
         return {
             "input": [p.input for p in prompts],
             "target": [p.target for p in prompts],
@@ -114,20 +115,34 @@ def render_task(
     return rows.map(batch, batched=True, with_indices=True, remove_columns=rows.column_names, desc=f"render {name}")
 
 
+def shuffled_donors(catalogue: Catalogue, names: list[str]) -> dict[str, list]:
+    """Donor templates per task for the ``shuffled_instruction`` arm, from the mixture's own tasks."""
+    specs = [catalogue.spec(n) for n in names]
+    first = {n: catalogue.train_data(n)[0] for n in names if len(catalogue.train_data(n))}
+    return donor_pools([s for s in specs if s.name in first], first)
+
+
 def build_mixture(
     catalogue: Catalogue, split: Split, variant: str, *, max_per_task: int, seed: int,
     num_templates: int | None = None, options_in_prompt: bool = True, tasks: Iterable[str] | None = None,
+    train_inverted: bool = False, train_heldout: bool = False, limit: InputLimit | None = None,
 ) -> Mixture:
-    """Render every training task of ``split`` and shuffle them together."""
-    check_variant(variant, key="template.train_variant")
+    """Render every training task of ``split`` and shuffle them together.
+
+    ``train_heldout`` (the oracle control) lets tasks of held-out clusters train too; their scored rows come from
+    another split, so they never train on a scored row.
+    """
+    check_variant(variant, key="template.train_variant", training=True)
     if max_per_task <= 0:
         raise ConfigError(f"data.max_train_per_task must be positive, got {max_per_task}")
     names = list(tasks) if tasks is not None else [t for c in split.train for t in catalogue.clusters[c]]
     heldout = set(split.heldout) | set(split.removed)
     parts, counts, indices, histograms = [], {}, {}, {}
+    donors = shuffled_donors(catalogue, names) if variant == SHUFFLED else {}
     for name in names:
         spec = catalogue.spec(name)
-        if spec.cluster in heldout or spec.cluster not in split.train:
+        if not (train_heldout and spec.cluster in split.heldout) and (
+                spec.cluster in heldout or spec.cluster not in split.train):
             raise ConfigError(f"task {name!r} of cluster {spec.cluster!r} may not train under this split")
         rows = catalogue.train_data(name)
         indices[name] = sample_order(len(rows), seed, name)[:max_per_task]  # a seeded sample, not a prefix
@@ -135,7 +150,8 @@ def build_mixture(
         counts[name] = len(rows)
         if spec.is_classification:
             histograms[name] = label_histogram(spec, rows, split=spec.train_split)
-        parts.append(render_task(catalogue, name, rows, variant, num_templates, options_in_prompt))
+        parts.append(render_task(catalogue, name, rows, variant, num_templates, options_in_prompt,
+                                 limit=limit, donors=donors.get(name), train_inverted=train_inverted))
     if not parts or sum(counts.values()) == 0:
         raise ConfigError(f"the training mixture is empty for held-out clusters {list(split.heldout)}")
     examples = datasets.concatenate_datasets(parts).shuffle(seed=seed).flatten_indices()

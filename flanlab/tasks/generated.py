@@ -1,4 +1,5 @@
-"""The embedded, procedurally generated task suite as a catalogue (no downloads)."""
+"""The embedded, procedurally generated task suites as catalogues (no downloads): the world suite and the
+positive-control suite."""
 
 from __future__ import annotations
 
@@ -34,3 +35,14 @@ class SuiteCatalogue(Catalogue):
         if split not in splits:
             raise unknown(f"split of task {name!r}", split, splits)
         return datasets.Dataset.from_list(splits[split])
+
+
+class ControlCatalogue(SuiteCatalogue):
+    """The positive-control suite (:mod:`flanlab.tasks.control`): tasks on shared scenes."""
+
+    @cached_property
+    def _built(self) -> dict[str, tuple[TaskSpec, dict[str, list[dict]]]]:
+        from flanlab.tasks.control import build_control
+
+        built = build_control(seed=self.seed, train_rows=self.train_rows, eval_rows=self.eval_rows)
+        return {spec.name: (spec, splits) for spec, splits in built}

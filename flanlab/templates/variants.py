@@ -2,31 +2,47 @@
 
 * ``no_template``  - the row's input fields joined, plus the options block for classification;
 * ``dataset_name`` - a tag with the task's display name, then the same fields;
-* ``instruction``  - one of the task's natural-language templates.
+* ``opaque_tag``   - the same with an opaque tag (``[task 417]``) in place of the name: a control for what a
+  dataset name's words carry;
+* ``instruction``  - one of the task's natural-language templates;
+* ``shuffled_instruction`` (training only) - an instruction template of *another* task of the mixture with the
+  same answer space, filled with this row's fields: instructions are present but carry no task signal.
 
 For training, each row gets one template, assigned **round-robin by row index** over the task's
-first ``num_templates`` templates (inverted ones included, as FLAN trained on them). For scoring,
+first ``num_templates`` templates (inverted ones only with ``template.train_inverted``). For scoring,
 each row is rendered with every non-inverted template, and results are averaged over templates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import dataclasses
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from flanlab.errors import DataError, unknown
 from flanlab.tasks.spec import Prompt, TaskSpec, Template
 from flanlab.templates.format import finish_input, join_fields, options_block
 
-VARIANTS = ("no_template", "dataset_name", "instruction")
+VARIANTS = ("no_template", "dataset_name", "instruction", "opaque_tag")
+SHUFFLED = "shuffled_instruction"
+TRAIN_VARIANTS = (*VARIANTS, SHUFFLED)
 PLAIN_TEMPLATE_ID = "plain"
 
 
-def check_variant(variant: str, key: str | None = None) -> str:
-    """Return ``variant`` if it is known, else raise a one-line error listing the valid ones."""
-    if variant not in VARIANTS:
-        raise unknown("template variant", variant, VARIANTS, key=key)
+def check_variant(variant: str, key: str | None = None, *, training: bool = False) -> str:
+    """Return ``variant`` if it is known (for training, or for scoring), else raise a one-line error."""
+    valid = TRAIN_VARIANTS if training else VARIANTS
+    if variant not in valid:
+        if variant in TRAIN_VARIANTS:
+            raise unknown("scoring variant (it is for training only)", variant, valid, key=key)
+        raise unknown("template variant", variant, valid, key=key)
     return variant
+
+
+def opaque_tag(task: TaskSpec) -> str:
+    """A stable tag that names no words of the task: ``[task NNN]`` from the CRC-32 of its name."""
+    return f"[task {zlib.crc32(task.name.encode()) % 1000:03d}]"
 
 
 def _plain_input(task: TaskSpec, row: Mapping[str, Any], options_in_prompt: bool) -> str:
@@ -74,6 +90,8 @@ def render(
     body = _plain_input(task, row, options_in_prompt)
     if variant == "dataset_name":
         body = f"[{task.display_name}]\n{body}"
+    elif variant == "opaque_tag":
+        body = f"{opaque_tag(task)}\n{body}"
     return Prompt(
         task=task.name, cluster=task.cluster, variant=variant, template_id=PLAIN_TEMPLATE_ID,
         input=finish_input(body), target=answer, options=options, label=label,
@@ -98,8 +116,19 @@ def training_template(task: TaskSpec, row_index: int, num_templates: int | None 
 def render_for_training(
     task: TaskSpec, row: Mapping[str, Any], row_index: int, variant: str,
     *, num_templates: int | None = None, options_in_prompt: bool = True, train_inverted: bool = False,
+    donors: Sequence[tuple[str, Template]] | None = None,
 ) -> Prompt:
-    """Render a training row: one prompt, the template chosen round-robin (inverted ones only if asked)."""
+    """Render a training row: one prompt, the template chosen round-robin (inverted ones only if asked).
+
+    ``shuffled_instruction`` takes the template from ``donors`` (``(task, template)`` pairs of other tasks,
+    :func:`flanlab.templates.shuffled.donor_pools`), round-robin by row index.
+    """
+    if variant == SHUFFLED:
+        if not donors:
+            raise DataError(f"task {task.name!r}: the shuffled_instruction variant needs donor templates")
+        donor, template = donors[row_index % len(donors)]
+        prompt = render(task, row, "instruction", template, options_in_prompt=options_in_prompt, row_index=row_index)
+        return dataclasses.replace(prompt, variant=SHUFFLED, template_id=f"{donor}:{template.id}")
     template = (training_template(task, row_index, num_templates, train_inverted=train_inverted)
                 if variant == "instruction" else None)
     return render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index)

@@ -35,8 +35,11 @@ def test_every_experiment_composes(experiment):
 def test_ablation_declares_the_full_grid():
     cfg = _compose(["+experiment=ablation"])
     params = cfg.hydra.sweeper.params
-    assert set(params.template.split(",")) == {"untuned", "no_template", "dataset_name", "instruction"}
-    assert len(params.heldout.split(",")) >= 3
+    assert set(params.template.split(",")) == {"untuned", "no_template", "dataset_name", "instruction", "oracle"}
+    assert len(params.seed.split(",")) >= 3
+    assert cfg.tasks._target_.endswith("ControlCatalogue")
+    held = _compose(["+experiment=ablation", f"heldout={params.heldout}"]).heldout.clusters
+    assert len(held) >= 2
     assert cfg.hydra.mode.name == "MULTIRUN"
 
 
