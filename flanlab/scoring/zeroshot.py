@@ -193,15 +193,16 @@ def template_result(spec: TaskSpec, variant: str, template_id: str, prompts: lis
 
 def score_tasks(scorer: Scorer, catalogue: Catalogue, rows_by_task: dict[str, datasets.Dataset], variant: str,
                 *, max_new_tokens: int = 16, options_in_prompt: bool = True,
-                length_normalize: bool = False) -> list[TemplateResult]:
-    """One ``TemplateResult`` per (task, template) for ``variant``; ``correct`` is in row order.
+                length_normalize: bool = False, limit: InputLimit | None = None) -> list[TemplateResult]:
+    """One ``TemplateResult`` per (task, template) for ``variant``; ``correct`` is in row order. With ``limit``,
+    rows too long for the scorer have their passage shortened first.
 
     Every task's metric is resolved first, so an unknown one fails (one line) before any scoring.
     """
     for task in rows_by_task:
         check_metric(catalogue.spec(task).metric, task)
     prompts = [p for task, rows in rows_by_task.items()
-               for p in render_rows(catalogue, task, rows, variant, options_in_prompt)]
+               for p in render_rows(catalogue, task, rows, variant, options_in_prompt, limit)]
     answers = answer_prompts(scorer, prompts, max_new_tokens, length_normalize)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, p in enumerate(prompts):
