@@ -13,6 +13,10 @@ text, before any template, so shared instruction wording is not mistaken for lea
   of GPT-3 and FLAN). It counts as a leak where rows are long enough for a shared 13-gram to mean
   copied text: a held-out task whose share of rows of at least ``ngram_min_words`` words with an
   overlap exceeds ``ngram_overlap_max``. Shorter rows are reported (``ngram_overlap_rate``), not enforced.
+
+``leakage_audit.json`` has one block per held-out task in ``per_task``: rows checked (held-out and dev),
+exact and near duplicates, the highest Jaccard with any training row and that row's task (exact from
+``JACCARD_FLOOR`` = 0.5 up; 0.0 means no training row came that close), and the 13-gram counts.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ SHINGLE = 3
 NEAR_DUP_THRESHOLD = 0.85
 NGRAM_MIN_WORDS = 50
 NGRAM_OVERLAP_MAX = 0.0
+JACCARD_FLOOR = 0.5  # ``max_jaccard`` is exact from here up (the index searches this far even above the threshold)
 LEAK_POLICIES = ("error", "warn")
 _NON_WORD = re.compile(r"[^\w\s]")
 
@@ -201,7 +206,7 @@ def _compare(index: TrainIndex, scored: list[ScoredRow], per_task: dict[str, dic
         block = per_task[row.task]
         block["rows_checked"] += 1
         block[f"{row.role}_rows"] += 1
-        score, match = index.best_match(row, threshold)
+        score, match = index.best_match(row, min(threshold, JACCARD_FLOOR))
         if score > block["max_jaccard"]:
             block["max_jaccard"], block["max_jaccard_train_task"] = round(score, 4), index.origin[match][0]
         entry = {"heldout_task": row.task, "row": row.index, "role": row.role}

@@ -93,7 +93,9 @@ def test_planted_duplicate_near_duplicate_and_overlap_are_found():
 
 
 def test_threshold_is_honoured():
-    assert _audit(_Planted(), "sentiment", near_dup_threshold=0.95)["near_duplicates"] == 0
+    strict = _audit(_Planted(), "sentiment", {"toy_nli": [10]}, near_dup_threshold=0.95)
+    assert strict["near_duplicates"] == 0 and strict["leaks"] == []
+    assert 0.85 <= strict["per_task"]["toy_sent"]["max_jaccard"] < 0.95  # the closest row is still reported
     with pytest.raises(ConfigError, match=r"data.near_dup_threshold must be in \(0, 1\], got 0"):
         _audit(_Planted(), "sentiment", near_dup_threshold=0)
 
