@@ -26,10 +26,33 @@ def test_every_group_option_composes(group, option):
     assert OmegaConf.select(cfg, group) is not None
 
 
+def _leaves(node: dict, path: tuple[str, ...] = ()):
+    for key, value in node.items():
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, (*path, key))
+        else:
+            yield (*path, key), value
+
+
+def _dig(node, path: tuple[str, ...]):
+    for part in path:
+        node = node[part]
+    return getattr(node, "name", node)  # enums (hydra.mode) compare by name
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_every_experiment_composes(experiment):
+def test_every_experiment_composes_with_its_own_settings(experiment):
+    """Each setting and group override an experiment file makes is in the composed config."""
+    own = OmegaConf.to_container(OmegaConf.load(next((CONF_DIR / "experiment").rglob(f"{experiment}.yaml"))))
+    overrides = [e for e in own.pop("defaults", []) if isinstance(e, dict)]
     cfg = _compose([f"+experiment={experiment}"])
-    assert cfg.experiment_name
+    composed = OmegaConf.to_container(cfg, resolve=False)
+    for key, value in _leaves(own):
+        assert _dig(composed, key) == value, key
+    for entry in overrides:
+        ((group, option),) = entry.items()
+        assert cfg.hydra.runtime.choices[group.removeprefix("override ").lstrip("/")] == option, group
+    assert cfg.experiment_name != "default"  # its own W&B group and output folder
 
 
 def test_ablation_declares_the_full_grid():

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import pytest
+from omegaconf import OmegaConf
 
 from flanlab.data.mixture import build_mixture
 from flanlab.errors import ConfigError
 from flanlab.splits import Split, make_split
+from tests.conftest import CONF_DIR
 
-RELATED = {
-    "nli": ["paraphrase"], "paraphrase": ["nli"],
-    "reading_comprehension": ["reading_comprehension_with_commonsense"],
-    "commonsense": ["reading_comprehension_with_commonsense"],
-    "reading_comprehension_with_commonsense": ["reading_comprehension", "commonsense"],
-}
+# The rules every run uses, read from the real config (not a copy that could drift from it).
+RELATED = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "split" / "flan.yaml").related)
 ALL = ["nli", "paraphrase", "sentiment", "reading_comprehension", "commonsense",
        "reading_comprehension_with_commonsense", "misc"]
+
+
+def test_flan_yaml_holds_flans_rules_both_ways():
+    assert set(RELATED) == {"nli", "paraphrase", "reading_comprehension", "commonsense",
+                            "reading_comprehension_with_commonsense"}
+    for cluster, related in RELATED.items():
+        for other in related:
+            assert cluster in RELATED.get(other, []), f"{cluster} -> {other} has no rule back"
 
 
 def test_nli_also_drops_paraphrase_and_back():
