@@ -42,6 +42,7 @@ from transformers import DynamicCache, EncoderDecoderCache, StoppingCriteria, St
 from flanlab.data.collate import IGNORE, _pad, bos_prefix, causal_contexts
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
+from flanlab.hardware import resolve_precision
 from flanlab.scoring.collator import Collator, Group
 from flanlab.training.distributed import device_for
 
@@ -65,14 +66,12 @@ def scoring_device(value: object = "auto") -> torch.device:
     return device_for(str(value or "auto"))
 
 
-def scoring_dtype(device: torch.device, precision: object = "auto") -> torch.dtype:
-    """``scoring.precision`` -> autocast dtype: auto = bf16 on CUDA, fp32 elsewhere (for now)."""
-    text = str(precision or "auto")
-    if text not in PRECISIONS:
-        raise ConfigError(f"scoring.precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if text == "bf16" or (text == "auto" and device.type == "cuda"):
-        return torch.bfloat16
-    return torch.float32
+def scoring_dtype(device: torch.device, precision: object = "auto", *, cpu_bf16: bool = False) -> torch.dtype:
+    """``scoring.precision`` -> autocast dtype by ``flanlab.hardware.resolve_precision``.
+
+    auto = bf16 on CUDA, bf16 on a bf16-capable CPU only when ``cpu_bf16`` (the model opts in), else fp32.
+    """
+    return resolve_precision(device, precision, cpu_bf16=cpu_bf16, key="scoring.precision")
 
 
 class Scorer(Protocol):

@@ -24,11 +24,12 @@ from tqdm.auto import tqdm
 from flanlab.data.collate import Collator
 from flanlab.data.packing import PackedCollator
 from flanlab.errors import ConfigError
+from flanlab.hardware import resolve_precision
 from flanlab.models.load import LoadedModel
 from flanlab.tracking.run import Tracker
 from flanlab.training import checkpoint as ckpt
 from flanlab.training import distributed as dist
-from flanlab.training.model import TrainModule, target_tokens
+from flanlab.training.model import TrainModule, backbone, target_tokens
 from flanlab.training.optim import make_optimizer, make_schedule
 from flanlab.training.sampler import BatchSampler, sort_key
 from flanlab.training.throughput import FlopCounter, peak_flops
@@ -73,8 +74,13 @@ def resolve_resume(value: object) -> str:
 
 
 def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: Tracker, seed: int, *,
-        checkpoint_dir: str | Path | None = None, resume: object = "auto") -> FitResult:
-    """Fine-tune ``loaded.model`` in place on tokenised ``data`` for ``cfg.steps`` optimiser steps."""
+        checkpoint_dir: str | Path | None = None, resume: object = "auto", cpu_bf16: bool = False,
+        cache_dir: str | Path | None = None) -> FitResult:
+    """Fine-tune ``loaded.model`` in place on tokenised ``data`` for ``cfg.steps`` optimiser steps.
+
+    ``cpu_bf16``: the model's config opts in to bf16 autocast on a bf16-capable CPU under
+    ``precision: auto``; ``cache_dir``: where the measured peak FLOP/s is cached (``paths.cache_dir``).
+    """
     # --- set up: device, precision, process group, model wrapper, optimiser, data order ---
     check_train_config(cfg)
     resume = resolve_resume(resume)
@@ -83,10 +89,11 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     distributed = dist.setup(device)
     rank, world = dist.rank(), dist.world_size()
     precision = cfg.get("precision", "auto")
-    dtype = torch.bfloat16 if precision == "bf16" or (precision == "auto" and device.type == "cuda") else torch.float32
+    dtype = resolve_precision(device, precision, cpu_bf16=cpu_bf16)
     torch.manual_seed(seed + rank)
     model = loaded.model.to(device).train()
-    module = dist.wrap(TrainModule(model, loaded.arch, dtype), cfg.get("parallel", "ddp"), device)
+    target_only = bool(cfg.get("target_only_logits", True))
+    module = dist.wrap(TrainModule(model, loaded.arch, dtype, target_only), cfg.get("parallel", "ddp"), device)
     step_fn = torch.compile(module) if cfg.get("compile", False) else module
     optimizer = make_optimizer(module, cfg.optimizer, float(cfg.lr), float(cfg.weight_decay))
     schedule = make_schedule(optimizer, cfg.schedule, int(cfg.warmup_steps), steps)
@@ -100,7 +107,8 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     global_batch = micro * accum * world
     sampler = BatchSampler(keys, global_batch, seed, mode, int(cfg.get("bucket_pool", 64)))
     flops = FlopCounter(model, loaded.arch)
-    peak, peak_source = peak_flops(device, dtype, cfg.get("peak_flops"))
+    head_only = loaded.arch == "causal" and target_only and backbone(model) is not None  # LM head at targets only
+    peak, peak_source = peak_flops(device, dtype, cfg.get("peak_flops"), cache_dir)
     fingerprint = ckpt.model_fingerprint(model)
     every, keep = int(cfg.get("checkpoint_every", 0) or 0), int(cfg.get("keep_checkpoints", 1))
 
@@ -136,9 +144,9 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
             (loss_sum * world / global_tokens).backward()  # DDP averages gradients over `world`
             window[0] += loss_sum.item()
         window[1] += sum(local)
-        for s in shards:
+        for j, s in enumerate(shards):
             ins, outs = [len(r["input_ids"]) for r in s], [len(r["labels"]) for r in s]
-            counts["flops"] += flops.step(ins, outs)
+            counts["flops"] += flops.step(ins, outs, int(local[j]) if head_only else None)
             counts["nonpad"] += sum(ins) + (sum(outs) if loaded.arch == "seq2seq" else 0)
         counts["slots"] += sum(b["input_ids"].numel() + (b["labels"].numel() if loaded.arch == "seq2seq" else 0)
                                for b in batches)

