@@ -15,6 +15,16 @@ import flanlab.sweeps  # noqa: F401 - registers the ${flanlab.cell_dir:} resolve
 from flanlab.errors import FlanlabError, user_error
 
 log = logging.getLogger("flanlab")
+QUIET_LOGGERS = ("absl", "fontTools", "matplotlib", "datasets", "urllib3", "filelock")
+
+
+def quiet_libraries() -> None:
+    """Library loggers down to warnings, and no ``datasets`` progress bars for the many small maps."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    import datasets
+
+    datasets.disable_progress_bars()
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
@@ -24,6 +34,7 @@ def main(cfg: DictConfig) -> float | None:
 
     from flanlab.sweeps.task import guarded_cell
 
+    quiet_libraries()
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
     group = f"{cfg.experiment_name}/{Path(hc.sweep.dir).name}" if multirun else str(cfg.experiment_name)

@@ -151,7 +151,8 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
     data = tokenize_mixture(mixture.examples, loaded.tokenizer, loaded.arch,
                             max_input_len=int(cfg.train.max_input_len), max_target_len=int(cfg.train.max_target_len))
     fitted = fit(loaded, data, cfg.train, tracker, seed=int(cfg.seed),
-                 checkpoint_dir=output_dir / "checkpoints", resume=cfg.get("resume", "auto"))
+                 checkpoint_dir=output_dir / "checkpoints", resume=cfg.get("resume", "auto"),
+                 cpu_bf16=bool(cfg.model.get("cpu_bf16", False)), cache_dir=cfg.paths.cache_dir)
     results["train"] = {"steps": fitted.steps, "final_loss": fitted.final_loss, "seconds": fitted.seconds,
                         "tokens_per_s": fitted.tokens_per_s, "losses": fitted.losses,
                         "examples": len(mixture.examples), "rows_per_task": mixture.rows_per_task,

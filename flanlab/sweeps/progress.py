@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from flanlab.sweeps.grid import expected_overrides
 from flanlab.sweeps.keys import cell_key, cell_name
@@ -47,11 +47,12 @@ def job_verb(config: DictConfig, output_dir: str | Path) -> str:
         return "running"
 
 
-def eta_seconds(seconds: list[float], remaining: int) -> float | None:
-    """Mean compute time of the cells finished so far, times the cells left; None before the first."""
+def eta_seconds(seconds: list[float], remaining: int, workers: int = 1) -> float | None:
+    """Mean compute time of the cells finished so far, times the cells left, over the parallel workers;
+    None before the first."""
     if not seconds or remaining <= 0:
         return None if remaining > 0 else 0.0
-    return sum(seconds) / len(seconds) * remaining
+    return sum(seconds) / len(seconds) * remaining / max(workers, 1)
 
 
 def fmt_duration(seconds: float | None) -> str:
@@ -83,7 +84,8 @@ class SweepProgress(Callback):
         c = sweep_counts(sweep_dir, self.started)
         finished = c["done"] + c["skipped"] + c["failed"]
         remaining = (self.total - finished) if self.total is not None else 0
-        eta = eta_seconds(c["seconds"], remaining) if self.total is not None else None
+        workers = int(OmegaConf.select(config, "hydra.launcher.n_jobs", default=1) or 1)
+        eta = eta_seconds(c["seconds"], remaining, workers) if self.total is not None else None
         total = self.total if self.total is not None else "?"
         return (f"[sweep] {prefix} | {finished}/{total} finished: {c['done']} done, {c['skipped']} skipped, "
                 f"{c['failed']} failed | ETA {fmt_duration(eta)}")
