@@ -101,8 +101,9 @@ def default_cache_dir() -> Path:
 
 def measure_matmul_flops(device: torch.device, dtype: torch.dtype, size: int, seconds: float, rounds: int) -> float:
     """Best FLOP/s over ``rounds`` rounds of back-to-back ``size`` x ``size`` matmuls, ``seconds`` in all."""
-    a = torch.randn(size, size, device=device).to(dtype)
-    b = torch.randn(size, size, device=device).to(dtype)
+    gen = torch.Generator(device=device).manual_seed(0)  # its own generator: calibrating must not move the run's RNG
+    a = torch.randn(size, size, device=device, generator=gen).to(dtype)
+    b = torch.randn(size, size, device=device, generator=gen).to(dtype)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     torch.mm(a, b)  # warm-up: thread pool, kernel selection
     sync()

@@ -100,3 +100,14 @@ def test_head_tokens_count_the_lm_head_only_where_it_ran():
     counter = FlopCounter(model, "causal")
     every, targets = counter.step([20], [20]), counter.step([20], [20], head_tokens=5)
     assert every - targets == 6 * 32 * 64 * 15
+
+
+def test_calibration_leaves_the_global_rng_alone():
+    """A first run calibrates and a resumed run reads the cache: both must draw the same training randomness."""
+    from flanlab.training.throughput import measure_matmul_flops
+
+    torch.manual_seed(3)
+    expected = torch.rand(4)
+    torch.manual_seed(3)
+    measure_matmul_flops(torch.device("cpu"), torch.float32, size=32, seconds=0.01, rounds=1)
+    assert torch.equal(torch.rand(4), expected)
