@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from flanlab.tasks.control import build_control
 from flanlab.tasks.flan import flan_specs
 from flanlab.tasks.flan.build import hub_features
 from flanlab.tasks.hub import example_row
@@ -33,6 +34,7 @@ def _flan_row(spec: TaskSpec) -> dict:
 
 ROWS = [(spec, _flan_row(spec)) for spec in flan_specs().values()]
 ROWS += [(spec, rows["validation"][0]) for spec, rows in build_suite(seed=0, train_rows=20, eval_rows=10)]
+ROWS += [(spec, rows["validation"][0]) for spec, rows in build_control(seed=0, train_rows=20, eval_rows=10)]
 
 
 def snapshot(spec: TaskSpec, row: dict, variant: str) -> str:
