@@ -57,6 +57,7 @@ def main(cfg: DictConfig) -> float | None:
 
 def cli() -> None:
     """``flanlab report <dir>`` builds a sweep's report; anything else is a Hydra run."""
+    quiet_libraries()  # also in this process: sweep callbacks and the report (its PDF figure) run here
     if len(sys.argv) > 1 and sys.argv[1] == "report":
         from flanlab.report import main as report_main
 
