@@ -15,6 +15,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import datasets
 import torch
@@ -97,15 +98,8 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     step_fn = torch.compile(module) if cfg.get("compile", False) else module
     optimizer = make_optimizer(module, cfg.optimizer, float(cfg.lr), float(cfg.weight_decay))
     schedule = make_schedule(optimizer, cfg.schedule, int(cfg.warmup_steps), steps)
-    mode = cfg.get("batching", "random")
-    pad = loaded.tokenizer.pad_token_id
-    collate = (PackedCollator(loaded.arch, pad, int(cfg.get("pack_len", 256)),
-                              getattr(model.config, "decoder_start_token_id", None) or 0)
-               if mode == "packed" else Collator(loaded.arch, pad))
-    rows = [{"input_ids": i, "labels": lab} for i, lab in zip(data["input_ids"], data["labels"], strict=True)]
-    keys = [sort_key(loaded.arch, r["input_ids"], r["labels"]) for r in rows]
     global_batch = micro * accum * world
-    sampler = BatchSampler(keys, global_batch, seed, mode, int(cfg.get("bucket_pool", 64)))
+    collate, rows, sampler = batching(loaded, data, cfg, global_batch, seed)
     flops = FlopCounter(model, loaded.arch)
     head_only = loaded.arch == "causal" and target_only and backbone(model) is not None  # LM head at targets only
     peak, peak_source = peak_flops(device, dtype, cfg.get("peak_flops"), cache_dir)
@@ -113,19 +107,11 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     every, keep = int(cfg.get("checkpoint_every", 0) or 0), int(cfg.get("keep_checkpoints", 1))
 
     # --- resume: model, optimiser, schedule, RNG and data position from the newest checkpoint ---
-    start_step, losses, window = 1, [], [0.0, 0.0]  # window: summed loss, target tokens since the last log
     counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0}
     found = ckpt.latest(checkpoint_dir) if checkpoint_dir and resume != "false" else None
     if resume == "true" and found is None:
         raise ConfigError(f"resume=true but there is no checkpoint under {checkpoint_dir}")
-    if found is not None:
-        state = ckpt.load(found, fingerprint, loaded.name)
-        ckpt.restore_model_state(module, optimizer, state)
-        schedule.load_state_dict(state["schedule"])
-        sampler.load_state_dict(state["sampler"])
-        ckpt.set_rng_state(state["rng"][min(rank, len(state["rng"]) - 1)])
-        start_step, losses, window = state["step"] + 1, [tuple(x) for x in state["losses"]], state["window"]
-        log.info("resumed from %s (step %d)", found, state["step"])
+    start_step, losses, window = restore(found, fingerprint, loaded.name, module, optimizer, schedule, sampler, rank)
 
     # --- train ---
     autocast = torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else contextlib.nullcontext()
@@ -144,12 +130,7 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
             (loss_sum * world / global_tokens).backward()  # DDP averages gradients over `world`
             window[0] += loss_sum.item()
         window[1] += sum(local)
-        for j, s in enumerate(shards):
-            ins, outs = [len(r["input_ids"]) for r in s], [len(r["labels"]) for r in s]
-            counts["flops"] += flops.step(ins, outs, int(local[j]) if head_only else None)
-            counts["nonpad"] += sum(ins) + (sum(outs) if loaded.arch == "seq2seq" else 0)
-        counts["slots"] += sum(b["input_ids"].numel() + (b["labels"].numel() if loaded.arch == "seq2seq" else 0)
-                               for b in batches)
+        count_tokens(counts, shards, batches, local, flops, loaded.arch, head_only)
         if cfg.clip_norm:
             torch.nn.utils.clip_grad_norm_(module.parameters(), float(cfg.clip_norm))
         optimizer.step()
@@ -157,36 +138,21 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
         optimizer.zero_grad(set_to_none=True)
 
         if step % int(cfg.log_every) == 0 or step == steps:
-            loss_total, token_total = dist.all_sum(window, device)
-            mean_loss = loss_total / max(token_total, 1.0)
-            elapsed = time.perf_counter() - start
-            nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
+            mean_loss = log_window(tracker, step, window, counts, time.perf_counter() - start, peak,
+                                   schedule.get_last_lr()[0], device)
             losses.append((step, mean_loss))
-            if dist.is_main():
-                tracker.log({"train/loss": mean_loss, "train/lr": schedule.get_last_lr()[0],
-                             "train/tokens_per_s": nonpad / elapsed, "train/nonpad_fraction": nonpad / slots,
-                             "train/mfu": fl / elapsed / peak if peak else 0.0, "train/peak_flops": peak}, step=step)
             bar.set_postfix(loss=f"{mean_loss:.3f}")
-            if not math.isfinite(mean_loss):
-                raise FloatingPointError(f"train loss became {mean_loss} at step {step}; lower train.lr")
             window = [0.0, 0.0]
         if checkpoint_dir and ((every and step % every == 0) or step == steps):
-            model_state, optim_state = ckpt.gather_model_state(module, optimizer)
-            rngs = dist.gather_objects(ckpt.rng_state())
-            if dist.is_main():
-                ckpt.save(checkpoint_dir, step, {
-                    "step": step, "model": model_state, "optimizer": optim_state, "schedule": schedule.state_dict(),
-                    "sampler": sampler.state_dict(), "rng": rngs, "losses": losses, "window": window,
-                    "fingerprint": fingerprint, "model_name": loaded.name}, keep=keep)
+            save_checkpoint(checkpoint_dir, step, module, optimizer, keep, {
+                "schedule": schedule.state_dict(), "sampler": sampler.state_dict(), "losses": losses,
+                "window": window, "fingerprint": fingerprint, "model_name": loaded.name})
 
-    # --- wrap up: totals over all processes, leave the process group, hand back a CPU model ---
+    # --- wrap up: totals over all processes, leave the process group; the model stays on its device ---
     seconds = time.perf_counter() - start
     nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
-    if distributed and cfg.get("parallel", "ddp") == "fsdp":  # FSDP left sharded weights: rebuild a whole model
-        full, _ = ckpt.gather_model_state(module, optimizer)  # collective; only rank 0 receives the weights
-        if full:
-            loaded.model = type(model)(model.config)
-            loaded.model.load_state_dict({k.removeprefix("model."): v for k, v in full.items()})
+    if distributed and cfg.get("parallel", "ddp") == "fsdp":
+        gather_fsdp_model(loaded, model, module, optimizer)
     if distributed:
         del module, step_fn, optimizer
         dist.teardown()
@@ -196,3 +162,75 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
                      mfu=fl / max(seconds, 1e-9) / peak if peak else 0.0, peak_flops=peak,
                      peak_flops_source=peak_source, global_batch=global_batch,
                      resumed_from=start_step - 1 if found is not None else None)
+
+
+def batching(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, global_batch: int,
+             seed: int) -> tuple[Any, list[dict], BatchSampler]:
+    """The collator (``packed`` or padded), the tokenised rows and the seeded global-batch sampler."""
+    mode = cfg.get("batching", "random")
+    pad = loaded.tokenizer.pad_token_id
+    start = getattr(loaded.model.config, "decoder_start_token_id", None) or 0
+    collate = (PackedCollator(loaded.arch, pad, int(cfg.get("pack_len", 256)), start)
+               if mode == "packed" else Collator(loaded.arch, pad))
+    rows = [{"input_ids": i, "labels": lab} for i, lab in zip(data["input_ids"], data["labels"], strict=True)]
+    keys = [sort_key(loaded.arch, r["input_ids"], r["labels"]) for r in rows]
+    return collate, rows, BatchSampler(keys, global_batch, seed, mode, int(cfg.get("bucket_pool", 64)))
+
+
+def restore(found: Path | None, fingerprint: str, name: str, module, optimizer, schedule, sampler: BatchSampler,
+            rank: int) -> tuple[int, list, list[float]]:
+    """Model, optimiser, schedule, RNG and data position from checkpoint ``found``; returns the first step to
+    run, the logged losses and the open loss window (``1, [], [0, 0]`` when there is none)."""
+    if found is None:
+        return 1, [], [0.0, 0.0]  # window: summed loss, target tokens since the last log
+    state = ckpt.load(found, fingerprint, name)
+    ckpt.restore_model_state(module, optimizer, state)
+    schedule.load_state_dict(state["schedule"])
+    sampler.load_state_dict(state["sampler"])
+    ckpt.set_rng_state(state["rng"][min(rank, len(state["rng"]) - 1)])
+    log.info("resumed from %s (step %d)", found, state["step"])
+    return state["step"] + 1, [tuple(x) for x in state["losses"]], state["window"]
+
+
+def log_window(tracker: Tracker, step: int, window: list[float], counts: dict[str, float], elapsed: float,
+               peak: float, lr: float, device: torch.device) -> float:
+    """The mean loss of the window over all processes; logs it with throughput and MFU (rank 0)."""
+    loss_total, token_total = dist.all_sum(window, device)
+    mean_loss = loss_total / max(token_total, 1.0)
+    nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
+    if dist.is_main():
+        tracker.log({"train/loss": mean_loss, "train/lr": lr, "train/tokens_per_s": nonpad / elapsed,
+                     "train/nonpad_fraction": nonpad / slots, "train/mfu": fl / elapsed / peak if peak else 0.0,
+                     "train/peak_flops": peak}, step=step)
+    if not math.isfinite(mean_loss):
+        raise FloatingPointError(f"train loss became {mean_loss} at step {step}; lower train.lr")
+    return mean_loss
+
+
+def gather_fsdp_model(loaded: LoadedModel, model, module, optimizer) -> None:
+    """FSDP left sharded weights: rebuild a whole model on rank 0 (a collective; other ranks receive nothing)."""
+    full, _ = ckpt.gather_model_state(module, optimizer)
+    if full:
+        loaded.model = type(model)(model.config)
+        loaded.model.load_state_dict({k.removeprefix("model."): v for k, v in full.items()})
+
+
+def count_tokens(counts: dict[str, float], shards: list[list[dict]], batches: list[dict], local: list[float],
+                 flops: FlopCounter, arch: str, head_only: bool) -> None:
+    """Add one step's FLOPs, non-pad tokens and padded slots to ``counts`` (the LM head at targets only
+    when ``head_only``)."""
+    for j, shard in enumerate(shards):
+        ins, outs = [len(r["input_ids"]) for r in shard], [len(r["labels"]) for r in shard]
+        counts["flops"] += flops.step(ins, outs, int(local[j]) if head_only else None)
+        counts["nonpad"] += sum(ins) + (sum(outs) if arch == "seq2seq" else 0)
+    counts["slots"] += sum(b["input_ids"].numel() + (b["labels"].numel() if arch == "seq2seq" else 0)
+                           for b in batches)
+
+
+def save_checkpoint(checkpoint_dir: str | Path, step: int, module, optimizer, keep: int, extra: dict) -> None:
+    """Gather model, optimiser and every process's RNG state (collectives), then save on rank 0."""
+    model_state, optim_state = ckpt.gather_model_state(module, optimizer)
+    rngs = dist.gather_objects(ckpt.rng_state())
+    if dist.is_main():
+        ckpt.save(checkpoint_dir, step, {"step": step, "model": model_state, "optimizer": optim_state,
+                                         "rng": rngs, **extra}, keep=keep)
