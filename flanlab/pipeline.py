@@ -171,7 +171,7 @@ def indist_variant(train_variant: str) -> str:
 def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: dict[str, Any],
                 metrics: dict[str, float]) -> None:
     """Score the held-out rows under every scoring variant, and the trained tasks' rows in distribution."""
-    scorer = make_scorer(loaded, cfg.scoring)
+    scorer = make_scorer(loaded, cfg.scoring, cpu_bf16=bool(cfg.model.get("cpu_bf16", False)))
     opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens),
             "options_in_prompt": bool(cfg.template.options_in_prompt),
             "length_normalize": bool(cfg.scoring.get("length_normalize", False)), "limit": scorer.input_limit()}

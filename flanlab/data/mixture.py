@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import datasets
 import numpy as np
 
+from flanlab.data.maps import fresh_map
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
 from flanlab.splits import Split
@@ -112,7 +113,8 @@ def render_task(
             "template_id": [p.template_id for p in prompts],
         }
 
-    return rows.map(batch, batched=True, with_indices=True, remove_columns=rows.column_names, desc=f"render {name}")
+    return fresh_map(rows, batch, batched=True, with_indices=True, remove_columns=rows.column_names,
+                     desc=f"render {name}")
 
 
 def shuffled_donors(catalogue: Catalogue, names: list[str]) -> dict[str, list]:

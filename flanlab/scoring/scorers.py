@@ -24,7 +24,8 @@ for seq2seq and off for decoder-only models, so that causal scores equal lm-eval
 Limits and devices: a context keeps at most ``max_input_len`` tokens (the same limit training
 uses); a decoder-only context is cut from the left *after* its BOS. Every input tensor goes to the
 model's device, and ``make_scorer`` puts the model on ``scoring.device`` (``auto`` = where training
-runs) with ``scoring.precision`` (``auto`` = bf16 autocast on CUDA, fp32 elsewhere).
+runs) with ``scoring.precision`` (``auto`` = bf16 autocast on CUDA, and on a bf16-capable CPU for models
+whose config sets ``cpu_bf16``; fp32 elsewhere, and ``fp32`` always gives exact fp32 log-likelihoods).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from flanlab.data.collate import IGNORE, _pad, bos_prefix, causal_contexts
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
 from flanlab.hardware import resolve_precision
+from flanlab.models.heads import backbone, output_logits
 from flanlab.scoring.collator import Collator, Group
 from flanlab.training.distributed import device_for
 
@@ -298,6 +300,24 @@ class CausalScorer(_Base):
             out.append(ids)
         return out
 
+    def _first_logprobs(self, ids: torch.Tensor, mask: torch.Tensor, lens: torch.Tensor):
+        """Log-probabilities after each context's last real token, [G, V], and the forward's output (its cache).
+
+        The output layer runs on those G positions only (the body, then the head on gathered hidden
+        states); a model with no separable head keeps its own forward at the batch's distinct last positions.
+        """
+        rows = torch.arange(len(lens), device=ids.device)
+        body = backbone(self.model)
+        with self._autocast():
+            if body is not None:
+                out = body(input_ids=ids, attention_mask=mask, use_cache=True)
+                logits = output_logits(self.model, out.last_hidden_state[rows, lens - 1])
+            else:
+                last = torch.unique(lens - 1)
+                out = self.model(input_ids=ids, attention_mask=mask, use_cache=True, logits_to_keep=last)
+                logits = out.logits[rows, torch.searchsorted(last, lens - 1)]
+        return F.log_softmax(logits.float(), -1), out
+
     @torch.inference_mode()
     def loglikelihoods(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         if not pairs:
@@ -317,12 +337,7 @@ class CausalScorer(_Base):
             ctxs = [ctx_ids[g.context] for g in groups]
             lens = torch.tensor([len(c) for c in ctxs], device=dev)
             ids, mask = _pad(ctxs, pad, dev), _pad([[1] * len(c) for c in ctxs], 0, dev)
-            last = torch.unique(lens - 1)
-            with self._autocast():
-                out = self.model(input_ids=ids, attention_mask=mask, use_cache=True, logits_to_keep=last)
-            # Log-probabilities after each context's last real token: [G, V].
-            rows = torch.arange(len(groups), device=dev)
-            first = F.log_softmax(out.logits.float(), -1)[rows, torch.searchsorted(last, lens - 1)]
+            first, out = self._first_logprobs(ids, mask, lens)
             layers = _layers(_returned_cache(out))
             def rest(which: torch.Tensor, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
                 with self._autocast():
@@ -354,10 +369,13 @@ class CausalScorer(_Base):
 SCORERS: dict[str, type[_Base]] = {"seq2seq": Seq2SeqScorer, "causal": CausalScorer}
 
 
-def make_scorer(loaded, cfg) -> Scorer:
-    """The scorer for ``loaded.arch`` from the ``scoring`` config; puts the model on ``scoring.device``."""
+def make_scorer(loaded, cfg, *, cpu_bf16: bool = False) -> Scorer:
+    """The scorer for ``loaded.arch`` from the ``scoring`` config; puts the model on ``scoring.device``.
+
+    ``cpu_bf16``: the model config opts in to bf16 autocast on a bf16-capable CPU under ``precision: auto``.
+    """
     device = scoring_device(cfg.get("device", "auto"))
-    dtype = scoring_dtype(device, cfg.get("precision", "auto"))
+    dtype = scoring_dtype(device, cfg.get("precision", "auto"), cpu_bf16=cpu_bf16)
     loaded.model.to(device)
     log.info("scoring on %s (%s)", device, "bf16 autocast" if dtype == torch.bfloat16 else "fp32")
     stops = cfg.get("stop_sequences", ["\n"])

@@ -14,7 +14,9 @@ import torch.nn.functional as F
 from transformers.modeling_outputs import BaseModelOutput
 
 from flanlab.data.collate import IGNORE
+from flanlab.models.heads import backbone, output_logits, unwrap
 
+__all__ = ["TrainModule", "additive", "backbone", "causal_target_loss", "output_logits", "target_tokens", "unwrap"]
 MASK_KEYS = ("attention_mask", "decoder_attention_mask", "cross_attention_mask")
 
 
@@ -27,38 +29,6 @@ def target_tokens(batch: dict[str, torch.Tensor], arch: str) -> torch.Tensor:
 def additive(mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """Boolean keep-mask -> additive mask (0 where kept, the dtype's minimum where masked)."""
     return torch.zeros(mask.shape, dtype=dtype, device=mask.device).masked_fill(~mask, torch.finfo(dtype).min)
-
-
-def unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    """The transformers model inside a peft wrapper (adapters stay injected), else ``model`` itself."""
-    get_base = getattr(model, "get_base_model", None)
-    return get_base() if callable(get_base) else model
-
-
-def backbone(model: torch.nn.Module) -> torch.nn.Module | None:
-    """The causal LM's body (embeddings, blocks, final norm) without the LM head; None if it has none."""
-    inner = unwrap(model)
-    body = getattr(inner, "base_model", None)
-    if body is None or body is inner or inner.get_output_embeddings() is None:
-        return None
-    return body
-
-
-def output_logits(model: torch.nn.Module, hidden: torch.Tensor) -> torch.Tensor:
-    """The LM head on ``hidden`` plus the final logit scaling / soft-capping the architecture's config sets."""
-    inner = unwrap(model)
-    logits = inner.get_output_embeddings()(hidden)
-    cfg = inner.config.get_text_config() if hasattr(inner.config, "get_text_config") else inner.config
-    scale = getattr(cfg, "logit_scale", None)  # Cohere: multiplies
-    if scale is not None:
-        logits = logits * scale
-    divide = getattr(cfg, "logits_scaling", None)  # Granite: divides
-    if divide is not None:
-        logits = logits / divide
-    cap = getattr(cfg, "final_logit_softcapping", None)  # Gemma-2/3
-    if cap is not None:
-        logits = torch.tanh(logits / cap) * cap
-    return logits
 
 
 def causal_target_loss(model: torch.nn.Module, body: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -116,3 +116,24 @@ def test_render_task_and_render_rows_apply_the_limit():
     assert len(scored) == 4 and all(words(p.input) <= 50 and QUESTION in p.input for p in scored)
     untouched = render_rows(catalogue, "read", rows, "instruction")  # no limit: as before
     assert max(words(p.input) for p in untouched) > 50
+
+
+def test_render_and_tokenize_maps_never_hash_their_closures(monkeypatch, tok):
+    """A closure over a real tokenizer takes minutes to dill-hash (Gemma's); these maps must not hash at all."""
+    from datasets import arrow_dataset
+
+    from flanlab.data.collate import tokenize_mixture
+
+    real = arrow_dataset.update_fingerprint  # what Dataset.map calls to hash its function
+
+    def refuse(old, transform, transform_args):
+        if transform_args.get("function") is not None:
+            raise AssertionError(f"datasets hashed a per-run map function ({transform})")
+        return real(old, transform, transform_args)
+
+    catalogue = _One()
+    rows = catalogue.load("read", "train")
+    monkeypatch.setattr(arrow_dataset, "update_fingerprint", refuse)
+    rendered = render_task(catalogue, "read", rows, "instruction", limit=InputLimit.for_tokenizer(tok, "causal", 64))
+    tokens = tokenize_mixture(rendered, tok, "causal", max_input_len=64, max_target_len=8)
+    assert len(tokens) == 2 and all(len(ids) <= 72 for ids in tokens["input_ids"])
