@@ -13,19 +13,34 @@ from omegaconf import DictConfig
 
 import flanlab.sweeps  # noqa: F401 - registers the ${flanlab.cell_dir:} resolver
 from flanlab.errors import FlanlabError, user_error
+from flanlab.paths import config_dir
 
 log = logging.getLogger("flanlab")
 QUIET_LOGGERS = ("absl", "fontTools", "matplotlib", "datasets", "urllib3", "filelock")
 
 
+# Deprecation notices raised inside a library's own code path (peft asking transformers about gradient
+# checkpointing), which a user can do nothing about.
+QUIET_WARNINGS = (r".*is_gradient_checkpointing.*",)
+
+
 def quiet_libraries() -> None:
-    """Library loggers down to warnings, and no ``datasets`` progress bars for the many small maps."""
+    """Library loggers down to warnings; no ``datasets`` bars for the many small maps, nor transformers'
+    per-file "Loading weights" bars; and no library-internal deprecation notices."""
+    import warnings
+
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for pattern in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern, category=FutureWarning)
     import datasets
+    import transformers
 
     datasets.disable_progress_bars()
-CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+    transformers.utils.logging.disable_progress_bar()
+
+
+CONFIG_DIR = str(config_dir())  # the checkout's conf/, or the copy inside an installed wheel
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")

@@ -114,9 +114,11 @@ def hf_trainer(loaded, data, steps: int, bf16: bool, flops_per_step: float, peak
 
 
 def fit_flops_per_step(model, data, head_only: bool) -> float:
-    """Mean model FLOPs of one 8-row step over the first rows (the formula ``fit`` logs)."""
+    """Mean model FLOPs of one 8-row step over the first rows (the formula ``fit`` logs, LoRA-aware)."""
+    from flanlab.models.peft import is_peft
     from flanlab.training.throughput import FlopCounter
-    counter, rows = FlopCounter(model, "causal"), list(zip(data["input_ids"], data["labels"], strict=True))[:64]
+    counter = FlopCounter(model, "causal", frozen_base=is_peft(model))
+    rows = list(zip(data["input_ids"], data["labels"], strict=True))[:64]
     total = 0.0
     for i in range(0, len(rows), 8):
         chunk = rows[i : i + 8]

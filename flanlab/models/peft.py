@@ -27,9 +27,10 @@ from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
 from flanlab.errors import ConfigError, unknown
 from flanlab.io import atomic_dir
 from flanlab.models.load import LoadedModel
+from flanlab.paths import config_dir
 
 log = logging.getLogger(__name__)
-PRESET_DIR = Path(__file__).resolve().parent.parent.parent / "conf" / "train" / "peft"
+PRESET_DIR = config_dir() / "train" / "peft"
 METHODS = ("lora",)
 BASE_FILE = "flanlab_base.json"
 

@@ -44,7 +44,7 @@ from flanlab.data.collate import IGNORE, _pad, bos_prefix, causal_contexts
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
 from flanlab.hardware import resolve_precision
-from flanlab.models.heads import backbone, output_logits
+from flanlab.models.heads import backbone, output_logits, unwrap
 from flanlab.scoring.collator import Collator, Group
 from flanlab.training.distributed import device_for
 
@@ -163,7 +163,7 @@ class _Base:
 
 def _cache_argument(model) -> str:
     """The forward argument that takes a KV cache: ``cache`` from transformers 5.2x, ``past_key_values`` before."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    return "cache" if "cache" in inspect.signature(unwrap(model).forward).parameters else "past_key_values"
 
 
 def _returned_cache(output) -> DynamicCache:

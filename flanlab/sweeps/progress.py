@@ -90,12 +90,21 @@ class SweepProgress(Callback):
         return (f"[sweep] {prefix} | {finished}/{total} finished: {c['done']} done, {c['skipped']} skipped, "
                 f"{c['failed']} failed | ETA {fmt_duration(eta)}")
 
+    @staticmethod
+    def _in_sweep(config: DictConfig) -> bool:
+        """False for a single run of a sweep experiment (``hydra.mode=RUN``): no job number, no sweep lines."""
+        return OmegaConf.select(config, "hydra.job.num", default=None, throw_on_missing=False) is not None
+
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if not self._in_sweep(config):
+            return
         name = f"{cell_name(config)} [{cell_key(config)}]"
         verb = job_verb(config, config.hydra.runtime.output_dir)
         print(self._line(config, f"{verb} cell #{config.hydra.job.num} {name}"), flush=True)
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        if not self._in_sweep(config):
+            return
         out = Path(config.hydra.runtime.output_dir)
         state = "complete" if (out / RESULTS_FILE).exists() else "incomplete"
         if (out / FAILED_FILE).exists():

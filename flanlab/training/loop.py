@@ -27,6 +27,7 @@ from flanlab.data.packing import PackedCollator
 from flanlab.errors import ConfigError
 from flanlab.hardware import resolve_precision
 from flanlab.models.load import LoadedModel
+from flanlab.models.peft import is_peft
 from flanlab.tracking.run import Tracker
 from flanlab.training import checkpoint as ckpt
 from flanlab.training import distributed as dist
@@ -100,7 +101,7 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     schedule = make_schedule(optimizer, cfg.schedule, int(cfg.warmup_steps), steps)
     global_batch = micro * accum * world
     collate, rows, sampler = batching(loaded, data, cfg, global_batch, seed)
-    flops = FlopCounter(model, loaded.arch)
+    flops = FlopCounter(model, loaded.arch, frozen_base=is_peft(model))  # LoRA: no weight gradients
     head_only = loaded.arch == "causal" and target_only and backbone(model) is not None  # LM head at targets only
     peak, peak_source = peak_flops(device, dtype, cfg.get("peak_flops"), cache_dir)
     fingerprint = ckpt.model_fingerprint(model)

@@ -3,7 +3,9 @@
 FLOP formula (model FLOPs: padding and masked-out packed positions are *not* counted):
 
 * Dense layers: 6 FLOPs per parameter per token that passes through it (2 forward, 4 backward;
-  Kaplan et al. 2020). Embedding lookups are free; the LM head (``d_model x vocab``) is a matmul
+  Kaplan et al. 2020). With a frozen base (LoRA: ``frozen_base=True``) the backward pass computes only
+  the input gradients, not the weight gradients: 4 FLOPs per parameter per token (the adapters' own
+  FLOPs, under 1% at r=8, are left out). Embedding lookups are free; the LM head (``d_model x vocab``) is a matmul
   and counts. Seq2seq: encoder tokens x encoder non-embedding parameters + decoder tokens x
   (decoder non-embedding parameters + LM head). Decoder-only: tokens x all non-embedding
   parameters + LM head x the tokens it runs at (every token, or with target-only logits only the
@@ -56,9 +58,10 @@ def _embedding_params(module: torch.nn.Module) -> int:
 class FlopCounter:
     """Model FLOPs of one training step from the lengths of the examples it saw."""
 
-    def __init__(self, model: torch.nn.Module, arch: str) -> None:
+    def __init__(self, model: torch.nn.Module, arch: str, *, frozen_base: bool = False) -> None:
         cfg = model.config
         self.arch = arch
+        self.dense = 4 if frozen_base else 6  # FLOPs per parameter per token, forward and backward
         d_model = getattr(cfg, "d_model", None) or cfg.hidden_size
         self.head = d_model * cfg.vocab_size
         heads = getattr(cfg, "num_heads", None) or cfg.num_attention_heads
@@ -80,13 +83,13 @@ class FlopCounter:
         ``head_tokens`` (causal only): how many positions the LM head ran at; None = every input token.
         """
         if self.arch == "seq2seq":
-            dense = 6 * (self.enc * sum(input_lens) + (self.dec + self.head) * sum(target_lens))
+            dense = self.dense * (self.enc * sum(input_lens) + (self.dec + self.head) * sum(target_lens))
             attn = 12 * self.d_attn * (self.enc_layers * sum(t * t for t in input_lens)
                                        + self.dec_layers * sum(t * t + t * s for t, s in zip(target_lens, input_lens,
                                                                                              strict=True)))
             return float(dense + attn)
         head = sum(input_lens) if head_tokens is None else head_tokens
-        dense = 6 * (self.dec * sum(input_lens) + self.head * head)
+        dense = self.dense * (self.dec * sum(input_lens) + self.head * head)
         return float(dense + 12 * self.d_attn * self.dec_layers * sum(t * t for t in input_lens))
 
 

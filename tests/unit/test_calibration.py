@@ -102,6 +102,16 @@ def test_head_tokens_count_the_lm_head_only_where_it_ran():
     assert every - targets == 6 * 32 * 64 * 15
 
 
+def test_a_frozen_base_counts_four_flops_per_parameter_and_token():
+    """LoRA computes no weight gradients of the base: 2 forward + 2 backward (input gradients) per parameter."""
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                         num_attention_heads=4, num_key_value_heads=4))
+    full, lora = FlopCounter(model, "causal"), FlopCounter(model, "causal", frozen_base=True)
+    attention = 12 * full.d_attn * full.dec_layers * 20 * 20
+    assert full.step([20], [20]) - attention == 6 * (full.dec + full.head) * 20
+    assert lora.step([20], [20]) - attention == 4 * (full.dec + full.head) * 20
+
+
 def test_calibration_leaves_the_global_rng_alone():
     """A first run calibrates and a resumed run reads the cache: both must draw the same training randomness."""
     from flanlab.training.throughput import measure_matmul_flops

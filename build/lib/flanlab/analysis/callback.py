@@ -1,0 +1,19 @@
+"""A Hydra callback that writes and prints the grid's report once every cell of a sweep has run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+
+class AblationReport(Callback):
+    """``on_multirun_end``: ``flanlab report <sweep dir>`` (tables, figures, failed and missing cells)."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from flanlab.analysis.report import write_report
+        from flanlab.report import print_report
+
+        root = config.hydra.sweep.dir
+        print_report(write_report(root), root, root)

@@ -1,0 +1,61 @@
+"""The ablation's comparison table: one row per (trained with, scored with), one column per cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from flanlab.analysis.collect import indist_frame, load_cells, scores_frame
+from flanlab.io import atomic_write_text
+
+VARIANT_ORDER = ["instruction", "dataset_name", "no_template", "opaque_tag", "shuffled_instruction", "oracle",
+                 "untuned"]
+
+
+def ablation_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Mean score (over seeds) per (train variant, eval variant) row and held-out cluster column, plus the mean."""
+    if scores.empty:
+        return pd.DataFrame()
+    table = scores.pivot_table(index=["train_variant", "eval_variant"], columns="cluster", values="score",
+                               aggfunc="mean")
+    table["mean"] = table.mean(axis=1)
+    rank = {v: i for i, v in enumerate(VARIANT_ORDER)}
+    order = sorted(table.index, key=lambda ix: (rank.get(ix[0], 99), rank.get(ix[1], 99)))
+    table = table.loc[order]
+    table.columns.name = None
+    return table
+
+
+def indist_table(cells: list[dict]) -> pd.DataFrame:
+    """In-distribution accuracy on the trained tasks, per training variant and held-out cluster."""
+    frame = indist_frame(cells)
+    if frame.empty:
+        return frame
+    table = frame.pivot_table(index="train_variant", columns="heldout", values="score", aggfunc="mean")
+    table["mean"] = table.mean(axis=1)
+    table.columns.name = None
+    return table
+
+
+def write_report(root: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Build both tables from the cells under ``root``; save them as CSV, Markdown and Parquet."""
+    root = Path(root)
+    cells = load_cells(root)
+    table = ablation_table(scores_frame(cells))
+    indist = indist_table(cells)
+    for name, frame in (("ablation_table", table), ("indist_table", indist)):
+        if not frame.empty:
+            save_table(frame.reset_index(), root, name)
+    return table, indist
+
+
+def save_table(flat: pd.DataFrame, root: str | Path, name: str) -> list[Path]:
+    """Save a flat table as ``<name>.csv``, ``.md`` and ``.parquet`` under ``root``, each written atomically."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(root / f"{name}.csv", flat.to_csv(index=False))
+    atomic_write_text(root / f"{name}.md", flat.to_markdown(index=False, floatfmt=".3f") + "\n")
+    flat.to_parquet(root / f".{name}.parquet.tmp", index=False)
+    (root / f".{name}.parquet.tmp").replace(root / f"{name}.parquet")
+    return [root / f"{name}.{ext}" for ext in ("csv", "md", "parquet")]

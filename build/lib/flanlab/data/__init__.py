@@ -1,0 +1,1 @@
+"""Training data: the rendered task mixture and its batching."""

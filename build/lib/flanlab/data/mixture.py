@@ -1,0 +1,162 @@
+"""The training mixture: capped, examples-proportional, rendered under one template variant.
+
+Each training task contributes at most ``max_per_task`` rows (FLAN capped each dataset), a seeded
+random sample of its train split (``sample_order``: the seed and the task name fix it, so a
+label-sorted split is not cut to one class); the mixture is their shuffled concatenation, so each
+task's share is proportional to its (capped) size. Rendering and tokenising run through batched
+``datasets.map``. The mixture records which rows each task drew and their label histograms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import datasets
+import numpy as np
+
+from flanlab.data.maps import fresh_map
+from flanlab.data.truncation import InputLimit
+from flanlab.errors import ConfigError
+from flanlab.splits import Split
+from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.spec import TaskSpec
+from flanlab.templates.shuffled import donor_pools
+from flanlab.templates.variants import SHUFFLED, check_variant, render_for_training
+
+log = logging.getLogger(__name__)
+SKEW_WARN = 0.9  # warn when one class holds more than this share of a capped split
+
+
+def sample_order(n: int, seed: int, name: str) -> list[int]:
+    """A seeded random permutation of ``range(n)``, fixed by ``seed`` and ``name`` (e.g. a task name).
+
+    Taking its first k entries is a random sample of k rows; different names give unrelated orders.
+    """
+    rng = np.random.default_rng([zlib.crc32(name.encode()), seed % 2**32])
+    return rng.permutation(n).tolist()
+
+
+def label_histogram(spec: TaskSpec, rows: datasets.Dataset, split: str | None = None) -> dict[str, int]:
+    """Rows per gold answer of a classification task, most common first ({} for generation tasks).
+
+    Fixed option sets count the gold answer string; per-row option lists (``options_field``) count the
+    gold position (``"#0"``, ``"#1"``, ...), the only constant answer there. With ``split`` given, a
+    one-line warning names the task and split when one class holds over 90% of a split of a task
+    with at least two options.
+    """
+    if not spec.is_classification or len(rows) == 0:
+        return {}
+    labels = [int(v) for v in rows[spec.label_field]]
+    if spec.options_field is None:
+        assert spec.options is not None
+        golds, n_options = [spec.options[i] for i in labels], len(spec.options)
+    else:
+        golds, n_options = [f"#{i}" for i in labels], max(len(o) for o in rows[spec.options_field])
+    hist = dict(Counter(golds).most_common())
+    top, count = next(iter(hist.items()))
+    if split is not None and n_options >= 2 and count > SKEW_WARN * len(labels):
+        log.warning("task %s split %s: %.0f%% of %d rows have the answer %r", spec.name, split,
+                    100 * count / len(labels), len(labels), top)
+    return hist
+
+
+@dataclass
+class Mixture:
+    """Rendered training examples (columns ``input``, ``target``, ``task``, ``template_id``)."""
+
+    examples: datasets.Dataset
+    tasks: list[str]
+    rows_per_task: dict[str, int]
+    # Per task: the indices into ``catalogue.train_data(task)`` of the rows that trained, in drawing order.
+    row_indices: dict[str, list[int]] = field(default_factory=dict)
+    # Per classification task: rows per gold answer (``label_histogram``) of its capped train rows.
+    label_histograms: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A hash of every (input, target) pair in order: equal seeds give equal hashes."""
+        digest = hashlib.sha256()
+        for inp, tgt in zip(self.examples["input"], self.examples["target"], strict=True):
+            digest.update(inp.encode())
+            digest.update(b"\x1f")
+            digest.update(tgt.encode())
+            digest.update(b"\x1e")
+        return digest.hexdigest()[:16]
+
+
+def render_task(
+    catalogue: Catalogue, name: str, rows: datasets.Dataset, variant: str,
+    num_templates: int | None = None, options_in_prompt: bool = True, limit: InputLimit | None = None,
+    donors: list | None = None, train_inverted: bool = False,
+) -> datasets.Dataset:
+    """Render one task's rows (one prompt per row) with batched ``datasets.map``; with ``limit``, a row too
+    long for it has its passage shortened first (``flanlab/data/truncation.py``)."""
+    spec = catalogue.spec(name)
+
+    def one(row: dict, i: int):
+        return render_for_training(spec, row, i, variant, num_templates=num_templates,
+                                   options_in_prompt=options_in_prompt, donors=donors, train_inverted=train_inverted)
+
+    def batch(columns: dict[str, list], indices: list[int]) -> dict[str, list]:
+        rows_ = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        if limit is not None:
+            rows_ = [limit.fit(spec, row, lambda r, i=i: one(r, i)) for row, i in zip(rows_, indices, strict=True)]
+        prompts = [one(row, i) for row, i in zip(rows_, indices, strict=True)]
+        return {
+            "input": [p.input for p in prompts],
+            "target": [p.target for p in prompts],
+            "task": [name] * len(prompts),
+            "template_id": [p.template_id for p in prompts],
+        }
+
+    return fresh_map(rows, batch, batched=True, with_indices=True, remove_columns=rows.column_names,
+                     desc=f"render {name}")
+
+
+def shuffled_donors(catalogue: Catalogue, names: list[str]) -> dict[str, list]:
+    """Donor templates per task for the ``shuffled_instruction`` arm, from the mixture's own tasks."""
+    specs = [catalogue.spec(n) for n in names]
+    first = {n: catalogue.train_data(n)[0] for n in names if len(catalogue.train_data(n))}
+    return donor_pools([s for s in specs if s.name in first], first)
+
+
+def build_mixture(
+    catalogue: Catalogue, split: Split, variant: str, *, max_per_task: int, seed: int,
+    num_templates: int | None = None, options_in_prompt: bool = True, tasks: Iterable[str] | None = None,
+    train_inverted: bool = False, train_heldout: bool = False, limit: InputLimit | None = None,
+) -> Mixture:
+    """Render every training task of ``split`` and shuffle them together.
+
+    ``train_heldout`` (the oracle control) lets tasks of held-out clusters train too; their scored rows come from
+    another split, so they never train on a scored row.
+    """
+    check_variant(variant, key="template.train_variant", training=True)
+    if max_per_task <= 0:
+        raise ConfigError(f"data.max_train_per_task must be positive, got {max_per_task}")
+    names = list(tasks) if tasks is not None else [t for c in split.train for t in catalogue.clusters[c]]
+    heldout = set(split.heldout) | set(split.removed)
+    parts, counts, indices, histograms = [], {}, {}, {}
+    donors = shuffled_donors(catalogue, names) if variant == SHUFFLED else {}
+    for name in names:
+        spec = catalogue.spec(name)
+        if not (train_heldout and spec.cluster in split.heldout) and (
+                spec.cluster in heldout or spec.cluster not in split.train):
+            raise ConfigError(f"task {name!r} of cluster {spec.cluster!r} may not train under this split")
+        rows = catalogue.train_data(name)
+        indices[name] = sample_order(len(rows), seed, name)[:max_per_task]  # a seeded sample, not a prefix
+        rows = rows.select(indices[name])
+        counts[name] = len(rows)
+        if spec.is_classification:
+            histograms[name] = label_histogram(spec, rows, split=spec.train_split)
+        parts.append(render_task(catalogue, name, rows, variant, num_templates, options_in_prompt,
+                                 limit=limit, donors=donors.get(name), train_inverted=train_inverted))
+    if not parts or sum(counts.values()) == 0:
+        raise ConfigError(f"the training mixture is empty for held-out clusters {list(split.heldout)}")
+    examples = datasets.concatenate_datasets(parts).shuffle(seed=seed).flatten_indices()
+    log.info("mixture: %d examples from %d tasks", len(examples), len(names))
+    return Mixture(examples=examples, tasks=names, rows_per_task=counts, row_indices=indices,
+                   label_histograms=histograms)

@@ -1,0 +1,163 @@
+"""Parameter-efficient fine-tuning: wrap a loaded model with LoRA adapters through ``peft``.
+
+``train.peft`` selects it: ``null`` (full fine-tuning), a preset name such as ``lora`` (the file
+``conf/train/peft/lora.yaml``), or a mapping composed with ``+train/peft=lora train.peft.r=16``.
+Only the adapters train; the variant, split and scoring are unchanged, so a LoRA cell is
+comparable with a full fine-tuning cell.
+
+Checkpoint hooks for the training loop: ``trainable_state_dict(model)`` is what to save (the
+adapter only, for a peft model; the whole state dict otherwise) and ``load_trainable_state_dict``
+puts it back into a freshly loaded and wrapped model. ``save_adapter``/``load_adapter`` do the same
+as a peft folder on disk, with a fingerprint of the frozen base that is checked on load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+from peft import LoraConfig, PeftModel, TaskType, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+
+from flanlab.errors import ConfigError, unknown
+from flanlab.io import atomic_dir
+from flanlab.models.load import LoadedModel
+from flanlab.paths import config_dir
+
+log = logging.getLogger(__name__)
+PRESET_DIR = config_dir() / "train" / "peft"
+METHODS = ("lora",)
+BASE_FILE = "flanlab_base.json"
+
+
+def presets() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def resolve_peft_config(spec: str | DictConfig | dict | None) -> DictConfig | None:
+    """``None`` for full fine-tuning; otherwise the peft settings, loading a preset by name."""
+    if spec is None or (isinstance(spec, str) and spec.lower() in ("", "none", "null")):
+        return None
+    if isinstance(spec, str):
+        if spec not in presets():
+            raise unknown("peft preset", spec, presets(), key="train.peft")
+        return OmegaConf.load(PRESET_DIR / f"{spec}.yaml")
+    cfg = OmegaConf.create(spec) if isinstance(spec, dict) else spec
+    if cfg.get("method") not in METHODS:
+        raise unknown("peft method", cfg.get("method"), METHODS, key="train.peft.method")
+    return OmegaConf.merge(OmegaConf.load(PRESET_DIR / f"{cfg.method}.yaml"), cfg)  # unset keys take the preset's
+
+
+def target_modules(model: torch.nn.Module, cfg: DictConfig) -> list[str]:
+    """Configured targets, else the per-architecture default from the preset, else peft's own table."""
+    if cfg.get("target_modules"):
+        return list(cfg.target_modules)
+    model_type = model.config.model_type
+    defaults = cfg.get("default_targets") or {}
+    if model_type in defaults:
+        return list(defaults[model_type])
+    if model_type in TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING:
+        return list(TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING[model_type])
+    raise ConfigError(f"no default LoRA target modules for model type {model_type!r}: set train.peft.target_modules")
+
+
+def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    params = list(model.parameters())
+    return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
+
+
+def apply_peft(loaded: LoadedModel, spec: str | DictConfig | dict | None) -> LoadedModel:
+    """Wrap ``loaded.model`` with LoRA adapters as ``spec`` says; unchanged when ``spec`` is null."""
+    cfg = resolve_peft_config(spec)
+    if cfg is None:
+        return loaded
+    targets = target_modules(loaded.model, cfg)
+    lora = LoraConfig(
+        task_type=TaskType.SEQ_2_SEQ_LM if loaded.arch == "seq2seq" else TaskType.CAUSAL_LM,
+        r=int(cfg.r), lora_alpha=int(cfg.alpha), lora_dropout=float(cfg.dropout), bias=str(cfg.get("bias", "none")),
+        target_modules=targets,
+    )
+    try:
+        model = get_peft_model(loaded.model, lora)
+    except ValueError as err:  # peft: "Target modules {...} not found in the base model"
+        raise ConfigError(f"train.peft.target_modules {targets} do not fit model {loaded.name!r}: {err}") from err
+    trainable, total = count_parameters(model)
+    log.info("LoRA r=%d on %s: %d trainable of %d parameters (%.3f%%)",
+             lora.r, ",".join(targets), trainable, total, 100 * trainable / total)
+    return dataclasses.replace(loaded, model=model)
+
+
+def is_peft(model: torch.nn.Module) -> bool:
+    return isinstance(model, PeftModel)
+
+
+def merged(loaded: LoadedModel) -> LoadedModel:
+    """A plain transformers model with the adapters folded into the base weights (for export or scoring).
+
+    ``merge_and_unload`` modifies the wrapped model's base layers in place; use the result, not ``loaded``.
+    """
+    if not is_peft(loaded.model):
+        return loaded
+    return dataclasses.replace(loaded, model=loaded.model.merge_and_unload())
+
+
+def trainable_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """What a checkpoint must save: the adapter weights of a peft model, else the full state dict."""
+    if is_peft(model):
+        return {k: v.detach().clone() for k, v in get_peft_model_state_dict(model).items()}
+    return model.state_dict()
+
+
+def load_trainable_state_dict(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Inverse of :func:`trainable_state_dict`, into a model loaded and wrapped the same way."""
+    if not is_peft(model):
+        model.load_state_dict(state)
+        return
+    result = set_peft_model_state_dict(model, state)
+    missing = [k for k in result.missing_keys if "lora_" in k]
+    if result.unexpected_keys or missing:
+        raise ConfigError(f"adapter checkpoint does not fit the model: unexpected {result.unexpected_keys[:3]}, "
+                          f"missing {missing[:3]} (was it saved with other train.peft settings?)")
+
+
+def base_fingerprint(model: torch.nn.Module) -> str:
+    """A hash of the frozen base weights (names, shapes, float64 sums): adapters only fit the base they trained on."""
+    base = model.get_base_model() if is_peft(model) else model
+    digest = hashlib.sha256()
+    with torch.no_grad():
+        for name, p in base.named_parameters():
+            if "lora_" in name:
+                continue
+            name = name.replace(".base_layer", "")  # peft renames a wrapped layer's own weights
+            digest.update(f"{name}:{tuple(p.shape)}:{p.double().sum().item():.10e}".encode())
+    return digest.hexdigest()[:16]
+
+
+def save_adapter(loaded: LoadedModel, path: str | Path) -> Path:
+    """Write the adapter only (``adapter_config.json``, ``adapter_model.safetensors``) and the base fingerprint."""
+    if not is_peft(loaded.model):
+        raise ConfigError("save_adapter needs a model wrapped by apply_peft (train.peft is null)")
+    with atomic_dir(path) as tmp:
+        loaded.model.save_pretrained(tmp)
+        (tmp / BASE_FILE).write_text(json.dumps({"model": loaded.name, "base": base_fingerprint(loaded.model)}) + "\n")
+    return Path(path)
+
+
+def load_adapter(loaded: LoadedModel, path: str | Path, trainable: bool = True) -> LoadedModel:
+    """Wrap a freshly loaded base model with the adapter saved at ``path``; refuse a different base."""
+    path = Path(path)
+    if not (path / "adapter_config.json").exists():
+        raise ConfigError(f"{path} holds no adapter (adapter_config.json is missing)")
+    saved = json.loads((path / BASE_FILE).read_text()) if (path / BASE_FILE).exists() else {}
+    found = base_fingerprint(loaded.model)
+    if saved.get("base") not in (None, found):
+        raise ConfigError(f"adapter at {path} was trained on base {saved['base']} of model {saved.get('model')!r}, "
+                          f"but model {loaded.name!r} has base {found}")
+    model = PeftModel.from_pretrained(loaded.model, str(path), is_trainable=trainable)
+    return dataclasses.replace(loaded, model=model)

@@ -1,0 +1,261 @@
+"""One grid cell, end to end, as four named stages: ``prepare`` (catalogue, split, overlaps, scored rows),
+``train_stage`` (mixture, ambiguity, leakage audit, fine-tuning), ``score_stage`` (held-out and in-distribution
+zero-shot scores) and ``write_results``.
+
+``run_cell(cfg)`` is a pure function of the composed config; ``flanlab.__main__`` is a thin
+Hydra wrapper around it. Results go to ``<output_dir>/results.json``, written atomically and
+last, so a cell either has complete results or none.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from flanlab.audit import enforce as enforce_no_leak
+from flanlab.audit import leakage_audit
+from flanlab.data.ambiguity import ambiguity
+from flanlab.data.collate import tokenize_mixture
+from flanlab.data.mixture import build_mixture
+from flanlab.data.truncation import InputLimit
+from flanlab.errors import ConfigError
+from flanlab.io import atomic_write_json, check_writable_dir
+from flanlab.models.load import LoadedModel, load_model
+from flanlab.models.peft import apply_peft
+from flanlab.provenance import cell_provenance
+from flanlab.scoring.heldout import heldout_dev, score_variant
+from flanlab.scoring.scorers import make_scorer
+from flanlab.scoring.zeroshot import eval_label_histograms, eval_rows
+from flanlab.splits import Split, make_split
+from flanlab.sweeps.keys import cell_key
+from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.overlap import remove_overlaps
+from flanlab.templates.variants import VARIANTS, check_variant, render_for_scoring
+from flanlab.tracking.run import NullTracker, Tracker, scrub, start_tracker
+from flanlab.training.distributed import is_main
+from flanlab.training.loop import check_train_config, fit
+
+log = logging.getLogger(__name__)
+RESULTS_FILE = "results.json"
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def tokenizer_corpus(catalogue: Catalogue, rows_per_task: int = 200) -> list[str]:
+    """Text a config-built tokenizer learns from: every task's rows under every variant and template.
+
+    The whole catalogue (held-out tasks too) is used, like a pretrained tokenizer's corpus, so one
+    tokenizer serves every cell of a grid.
+    """
+    texts = []
+    for name, spec in catalogue.specs.items():
+        rows = catalogue.train_data(name)
+        for i, row in enumerate(rows.select(range(min(rows_per_task, len(rows))))):
+            for variant in VARIANTS:
+                for p in render_for_scoring(spec, row, i, variant, include_inverted=True):
+                    texts.append(p.input)
+                    texts.extend(p.references)
+                    texts.extend(p.options or ())
+    return texts
+
+
+def check_cell(cfg: DictConfig) -> None:
+    """Validate the cell's choices before any expensive work."""
+    if cfg.template.train_variant is not None:
+        check_variant(cfg.template.train_variant, key="template.train_variant", training=True)
+        check_train_config(cfg.train)
+    if not cfg.template.eval_variants:
+        raise ConfigError("template.eval_variants is empty: nothing to score")
+    for v in cfg.template.eval_variants:
+        check_variant(v, key="template.eval_variants")
+
+
+@dataclass
+class Prepared:
+    """What a cell trains on and scores, decided before any model is loaded."""
+
+    catalogue: Catalogue
+    split: Split
+    train_tasks: list[str]
+    removed_tasks: list[str]
+    heldout_rows: dict
+    dev: dict | None
+
+
+def prepare(cfg: DictConfig) -> Prepared:
+    """Catalogue, split (FLAN's related clusters), tasks removed for shared data, the scored and dev rows."""
+    catalogue: Catalogue = instantiate(cfg.tasks)
+    catalogue.set_bad_rows(cfg.data.get("bad_rows", "skip"))
+    catalogue.check_clusters(cfg.heldout.clusters, key="heldout.clusters")
+    split = make_split(catalogue.clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.get("train_only"),
+                       eval_only=cfg.template.train_variant is None)
+    log.info("held out %s; training clusters %s; removed %s", split.heldout, split.train, dict(split.removed))
+    train_tasks, removed_tasks = remove_overlaps(
+        [catalogue.spec(t) for c in split.train for t in catalogue.clusters[c]],
+        [catalogue.spec(t) for c in split.heldout for t in catalogue.clusters[c]])
+    if removed_tasks:
+        log.info("tasks removed from training (they share data with held-out tasks): %s", removed_tasks)
+    heldout_tasks = [t for c in split.heldout for t in catalogue.clusters[c]]
+    if cfg.template.get("train_heldout", False):  # the oracle control: held-out tasks train too
+        train_tasks = [*train_tasks, *heldout_tasks]
+    seed = int(cfg.data.get("eval_sample_seed", 0))
+    heldout_rows = eval_rows(catalogue, heldout_tasks, int(cfg.data.max_eval_per_task), seed=seed)
+    if not any(len(rows) for rows in heldout_rows.values()):
+        raise ConfigError(f"the held-out clusters {list(split.heldout)} have no rows to score "
+                          "(config keys `heldout.clusters`, `data.max_eval_per_task`)")
+    return Prepared(catalogue, split, list(train_tasks), list(removed_tasks), heldout_rows,
+                    heldout_dev(catalogue, heldout_tasks, cfg.scoring))
+
+
+def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: Tracker, output_dir: Path,
+                results: dict[str, Any], metrics: dict[str, float]) -> None:
+    """Build the mixture, measure its ambiguity, audit it for leaks, and fine-tune ``loaded`` in place."""
+    mixture = build_mixture(
+        prep.catalogue, prep.split, cfg.template.train_variant, max_per_task=int(cfg.data.max_train_per_task),
+        seed=int(cfg.seed), num_templates=cfg.template.num_templates,
+        options_in_prompt=bool(cfg.template.options_in_prompt), tasks=prep.train_tasks,
+        train_inverted=bool(cfg.template.get("train_inverted", False)),
+        train_heldout=bool(cfg.template.get("train_heldout", False)),
+        limit=InputLimit.for_tokenizer(loaded.tokenizer, loaded.arch, int(cfg.train.max_input_len)),
+    )
+    mixture_hash = mixture.fingerprint()  # equal seeds, equal hashes (tests/integration/test_determinism.py)
+    log.info("training mixture: %d examples, hash %s", len(mixture.examples), mixture_hash)
+    tracker.summary({"train/mixture_hash": mixture_hash})
+    results["data"]["ambiguity"] = metrics["data/ambiguity"] = ambiguity(prep.catalogue, mixture.row_indices)
+    log.info("ambiguity of no-template training inputs: %.3f", results["data"]["ambiguity"])
+    results["data"]["label_histograms"]["train"] = mixture.label_histograms
+    data_cfg = cfg.data
+    results["audit"] = leakage_audit(
+        prep.catalogue, prep.split, mixture.row_indices, prep.heldout_rows, dev_rows=prep.dev,
+        removed_tasks=prep.removed_tasks, near_dup_threshold=float(data_cfg.get("near_dup_threshold", 0.85)),
+        ngram_overlap_max=float(data_cfg.get("ngram_overlap_max", 0.0)),
+        ngram_min_words=int(data_cfg.get("ngram_min_words", 50)))
+    atomic_write_json(output_dir / "leakage_audit.json", results["audit"])
+    metrics |= {"audit/exact_duplicates": results["audit"]["exact_duplicates"],
+                "audit/near_duplicates": results["audit"].get("near_duplicates", 0),
+                "audit/ngram13_overlap_rate": results["audit"]["ngram_overlap_rate"]}
+    enforce_no_leak(results["audit"], data_cfg.get("on_leak", "error"))
+    data = tokenize_mixture(mixture.examples, loaded.tokenizer, loaded.arch,
+                            max_input_len=int(cfg.train.max_input_len), max_target_len=int(cfg.train.max_target_len))
+    fitted = fit(loaded, data, cfg.train, tracker, seed=int(cfg.seed),
+                 checkpoint_dir=output_dir / "checkpoints", resume=cfg.get("resume", "auto"),
+                 cpu_bf16=bool(cfg.model.get("cpu_bf16", False)), cache_dir=cfg.paths.cache_dir)
+    results["train"] = {"steps": fitted.steps, "final_loss": fitted.final_loss, "seconds": fitted.seconds,
+                        "tokens_per_s": fitted.tokens_per_s, "losses": fitted.losses,
+                        "examples": len(mixture.examples), "rows_per_task": mixture.rows_per_task,
+                        "mixture_hash": mixture_hash, "nonpad_fraction": fitted.nonpad_fraction,
+                        "mfu": fitted.mfu, "peak_flops": fitted.peak_flops,
+                        "peak_flops_source": fitted.peak_flops_source, "global_batch": fitted.global_batch,
+                        "resumed_from": fitted.resumed_from}
+
+
+def indist_variant(train_variant: str) -> str:
+    """The variant in-distribution rows are scored with: the training variant, or instructions for arms that
+    train with something no scoring variant renders (``shuffled_instruction``)."""
+    return train_variant if train_variant in VARIANTS else "instruction"
+
+
+def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: dict[str, Any],
+                metrics: dict[str, float]) -> None:
+    """Score the held-out rows under every scoring variant, and the trained tasks' rows in distribution."""
+    scorer = make_scorer(loaded, cfg.scoring, cpu_bf16=bool(cfg.model.get("cpu_bf16", False)))
+    opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens),
+            "options_in_prompt": bool(cfg.template.options_in_prompt),
+            "length_normalize": bool(cfg.scoring.get("length_normalize", False)), "limit": scorer.input_limit()}
+    results["zeroshot"] = {}
+    for variant in cfg.template.eval_variants:
+        results["zeroshot"][variant], scored = score_variant(scorer, prep.catalogue, prep.heldout_rows, variant,
+                                                             cfg.scoring, dev=prep.dev, seed=int(cfg.seed), **opts)
+        metrics |= scored
+    train_variant = cfg.template.train_variant
+    if train_variant is not None:
+        rows = eval_rows(prep.catalogue, prep.train_tasks, int(cfg.data.indist_eval_per_task),
+                         seed=int(cfg.data.get("eval_sample_seed", 0)))
+        variant = indist_variant(train_variant)
+        block, scored = score_variant(scorer, prep.catalogue, rows, variant, cfg.scoring, prefix="indist",
+                                      seed=int(cfg.seed), **opts)
+        results["indist"] = {variant: block}
+        metrics |= scored
+
+
+def cell_header(cfg: DictConfig, prep: Prepared, loaded: LoadedModel) -> dict[str, Any]:
+    """The results skeleton: the cell's identity, split, model, config, provenance and data facts."""
+    split = prep.split
+    return {
+        "cell": {"train_variant": cfg.template.train_variant or "untuned", "arm": str(cfg.template.name),
+                 "heldout": list(split.heldout), "seed": int(cfg.seed), "model": cfg.model.name,
+                 "template": cfg.template.name, "key": cell_key(cfg)},
+        "split": {**split.as_dict(), "removed_tasks": prep.removed_tasks},
+        "model": {"name": loaded.name, "arch": loaded.arch, "source": str(cfg.model.source),
+                  "parameters": loaded.num_parameters(), "trainable_parameters": loaded.num_trainable_parameters()},
+        "config": scrub(OmegaConf.to_container(cfg, resolve=True)),  # no credential-like keys on disk
+        "provenance": cell_provenance(prep.catalogue.specs),
+        "data": {"label_histograms": {"train": {}, "eval": eval_label_histograms(prep.catalogue, prep.heldout_rows)}},
+    }
+
+
+def write_results(output_dir: Path, prep: Prepared, results: dict[str, Any], metrics: dict[str, float],
+                  started: float, tracker: Tracker) -> None:
+    """Bad-row counts, metrics and timing into ``results.json`` (atomically, last) and the tracker."""
+    catalogue = prep.catalogue
+    results["bad_rows"] = {"policy": catalogue.bad_rows, "skipped": dict(catalogue.bad_row_counts)}
+    metrics["data/skipped_rows"] = sum(catalogue.bad_row_counts.values())
+    results["metrics"] = metrics
+    results["seconds"] = time.perf_counter() - started
+    tracker.summary(metrics)
+    atomic_write_json(output_dir / RESULTS_FILE, results)
+    tracker.log_results(results, output_dir / RESULTS_FILE)
+
+
+def open_tracker(cfg: DictConfig, prep: Prepared, output_dir: Path, choices: dict[str, str] | None,
+                 group: str | None) -> Tracker:
+    """The cell's W&B run (rank 0 only under torchrun), or a null tracker."""
+    if not is_main():
+        return NullTracker()
+    return start_tracker(cfg, name=output_dir.name, group=group or cfg.experiment_name,
+                         job_type=cfg.template.train_variant or "untuned", output_dir=str(output_dir),
+                         tags=[f"heldout:{c}" for c in prep.split.heldout] + [f"seed:{cfg.seed}"], choices=choices)
+
+
+def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | None = None,
+             group: str | None = None) -> dict[str, Any]:
+    """Train (unless the template is ``untuned``) and score one cell; return and save its results.
+
+    ``group`` is the W&B group (experiment and sweep); it defaults to ``experiment_name``.
+    """
+    output_dir, started = Path(output_dir), time.perf_counter()
+    check_cell(cfg)
+    check_writable_dir(output_dir)  # fail before any work, not at the end
+    if cfg.threads:
+        torch.set_num_threads(int(cfg.threads))
+    seed_everything(int(cfg.seed))
+    prep = prepare(cfg)
+    loaded = apply_peft(load_model(cfg.model, corpus=lambda: tokenizer_corpus(prep.catalogue),
+                                   cache_dir=cfg.paths.cache_dir), cfg.train.get("peft"))  # null = full fine-tuning
+    tracker: Tracker = NullTracker()
+    exit_code = 1
+    try:
+        tracker = open_tracker(cfg, prep, output_dir, choices, group)
+        results, metrics = cell_header(cfg, prep, loaded), {}
+        if cfg.template.train_variant is not None:
+            train_stage(cfg, prep, loaded, tracker, output_dir, results, metrics)
+        if is_main():  # other torchrun ranks only help train; rank 0 scores and writes
+            score_stage(cfg, prep, loaded, results, metrics)
+            write_results(output_dir, prep, results, metrics, started, tracker)
+        exit_code = 0
+        return results if is_main() else {"metrics": {}}
+    finally:
+        tracker.finish(exit_code=exit_code)

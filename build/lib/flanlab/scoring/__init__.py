@@ -1,0 +1,1 @@
+"""Zero-shot scoring: rank classification, generation metrics, aggregation over templates."""

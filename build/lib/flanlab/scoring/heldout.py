@@ -1,0 +1,58 @@
+"""Score one variant on the held-out tasks: per-template results, template statistics, bootstrap
+intervals and the best-dev-template figure, as a results block and flat metric keys."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import datasets
+from omegaconf import DictConfig
+
+from flanlab.errors import FlanlabError
+from flanlab.scoring.aggregate import best_dev_template, cluster_cis, flat_metrics, task_summary
+from flanlab.scoring.scorers import Scorer
+from flanlab.scoring.zeroshot import score_tasks
+from flanlab.tasks.catalogue import Catalogue
+
+log = logging.getLogger(__name__)
+
+
+def dev_rows(catalogue: Catalogue, tasks: Iterable[str], cap: int, split: str = "dev") -> dict[str, datasets.Dataset]:
+    """Up to ``cap`` rows per task for choosing a template: the catalogue's ``split`` (the generated
+    suite has a ``dev`` split apart from train and validation), else the first rows of its train split."""
+    out = {}
+    for task in tasks:
+        try:
+            rows = catalogue.load(task, split)
+        except (FlanlabError, KeyError, ValueError, FileNotFoundError):
+            log.info("task %s has no %r split; its template is chosen on its first %d train rows", task, split, cap)
+            rows = catalogue.train_data(task)
+        out[task] = rows.select(range(min(cap, len(rows))))
+    return out
+
+
+def score_variant(scorer: Scorer, catalogue: Catalogue, rows: dict[str, datasets.Dataset], variant: str,
+                  scoring: DictConfig, *, dev: dict[str, datasets.Dataset] | None = None, prefix: str = "zeroshot",
+                  seed: int = 0, **opts: Any) -> tuple[dict[str, Any], dict[str, float]]:
+    """Score ``rows`` (and ``dev``, for the best-dev template) under ``variant``; return (block, metrics)."""
+    n_resamples = int(scoring.get("bootstrap_resamples", 0) or 0)
+    per_template = score_tasks(scorer, catalogue, rows, variant, **opts)
+    block: dict[str, Any] = {"templates": [r.as_dict() for r in per_template],
+                             "tasks": task_summary(per_template, n_resamples, seed)}
+    best = None
+    if dev:
+        best = best_dev_template(score_tasks(scorer, catalogue, dev, variant, **opts), per_template)
+        block["best_dev"] = best
+    if n_resamples and per_template:
+        block["cis"] = {k: list(v) for k, v in cluster_cis(per_template, n_resamples, seed).items()}
+    metrics = flat_metrics(prefix, variant, per_template, best_dev=best, n_resamples=n_resamples, seed=seed)
+    return block, metrics
+
+
+def heldout_dev(catalogue: Catalogue, tasks: list[str], scoring: DictConfig) -> dict[str, datasets.Dataset] | None:
+    """The dev slice for the best-dev-template figure, or None when ``scoring.best_dev_rows`` is 0."""
+    cap = int(scoring.get("best_dev_rows", 0) or 0)
+    return dev_rows(catalogue, tasks, cap, str(scoring.get("dev_split", "dev"))) if cap else None
+

@@ -1,0 +1,235 @@
+"""Score tasks zero-shot under one template variant, one result per (task, template).
+
+Classification: each option's summed log-likelihood given the input; the argmax is the
+prediction (FLAN's rank classification; ``length_normalize`` ranks by log-likelihood per
+character instead). Generation: greedy decoding. The task's declared metric (``TaskSpec.metric``,
+an ``evaluate`` module, see ``flanlab.metrics``) gives each template's ``value`` and per-example
+``correct`` scores; every other metric goes under ``extra``, and each example's prediction is kept
+(``predictions``). All prompts of a call go to the scorer together, so contexts shared across
+options and templates batch well.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import datasets
+
+from flanlab.data.mixture import label_histogram, sample_order
+from flanlab.data.truncation import InputLimit
+from flanlab.metrics import check_metric, metric_scores
+from flanlab.scoring.metrics import classification_metrics, exact_match_hits, generation_metrics, rank_options
+from flanlab.scoring.scorers import Scorer
+from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.spec import Prompt, TaskSpec
+from flanlab.templates.variants import render_for_scoring
+
+LOGLIK_OPTIONS = 8     # options whose log-likelihoods each kept prediction lists
+PICK_RATE_TOP = 10     # most chosen answers listed in ``pick_rate``
+
+
+@dataclass
+class TemplateResult:
+    """One (task, template) under one variant: the declared metric, its per-example scores, and more.
+
+    ``correct``: per example (row order), the declared metric's score: 0/1 for accuracy and exact
+    match, the example's ROUGE-L / token F1, or sentence BLEU / 100. ``value``: the metric over all
+    examples (for BLEU, corpus BLEU / 100). ``predictions``: one dict per example (``picked``, ``gold``,
+    ``picked_index``, ``gold_index``, ``loglik``, ``loglik_norm``, ``text``). ``type_correct``:
+    classification only, 1 where the picked option has the gold's answer type. ``pick_rate``: share
+    of examples per answer, for the most chosen ones.
+    """
+
+    task: str
+    cluster: str
+    variant: str
+    template_id: str
+    metric: str
+    value: float
+    n: int
+    chance: float | None
+    correct: list[float]
+    extra: dict[str, float] = field(default_factory=dict)
+    predictions: list[dict[str, Any]] = field(default_factory=list)
+    type_correct: list[int] | None = None
+    pick_rate: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What the model answered for one prompt."""
+
+    correct: bool
+    by_sum: int | None = None      # classification: option chosen by summed log-likelihood
+    by_norm: int | None = None     # ... and by log-likelihood per character
+    chosen: int | None = None      # ... the one that counts (by_norm when length-normalising)
+    loglik: list[float] = field(default_factory=list)  # summed log-likelihood of each option
+    text: str = ""                 # generation: the decoded output
+
+
+def render_rows(catalogue: Catalogue, task: str, rows: datasets.Dataset, variant: str,
+                options_in_prompt: bool = True, limit: InputLimit | None = None) -> list[Prompt]:
+    spec = catalogue.spec(task)
+    if limit is not None:  # a row too long for the limit has its passage shortened (flanlab/data/truncation.py)
+        rows = [limit.fit(spec, row, lambda r, i=i: list(render_for_scoring(
+            spec, r, i, variant, options_in_prompt=options_in_prompt))) for i, row in enumerate(rows)]
+    return [p for i, row in enumerate(rows)
+            for p in render_for_scoring(spec, row, i, variant, options_in_prompt=options_in_prompt)]
+
+
+def answer_prompts(scorer: Scorer, prompts: list[Prompt], max_new_tokens: int,
+                   length_normalize: bool = False) -> list[Answer]:
+    """Rank-classify every prompt with options and greedily answer the rest."""
+    pairs, owners = [], []
+    for i, p in enumerate(prompts):
+        for option in p.options or ():
+            pairs.append((p.input, option))
+            owners.append(i)
+    scores: dict[int, list[float]] = defaultdict(list)
+    for owner, value in zip(owners, scorer.loglikelihoods(pairs) if pairs else [], strict=True):
+        scores[owner].append(float(value))
+    answers = [Answer(False) for _ in prompts]
+    for i, values in scores.items():
+        options = prompts[i].options or ()
+        by_sum, by_norm = rank_options(values, options), rank_options(values, options, length_normalize=True)
+        chosen = by_norm if length_normalize else by_sum
+        answers[i] = Answer(chosen == prompts[i].label, by_sum=by_sum, by_norm=by_norm, chosen=chosen, loglik=values)
+    gen = [i for i, p in enumerate(prompts) if not p.options]
+    if gen:
+        outputs = scorer.generate([prompts[i].input for i in gen], max_new_tokens=max_new_tokens)
+        hits = exact_match_hits(outputs, [prompts[i].references for i in gen])
+        for i, out, hit in zip(gen, outputs, hits, strict=True):
+            answers[i] = Answer(bool(hit), text=out)
+    return answers
+
+
+def prediction(prompt: Prompt, answer: Answer) -> dict[str, Any]:
+    """One kept prediction: what was picked (or generated), the gold answer, and the option scores."""
+    if not prompt.options:
+        gold = prompt.references[0] if prompt.references else ""
+        return {"picked": answer.text, "gold": gold, "picked_index": None, "gold_index": None,
+                "loglik": [], "loglik_norm": [], "text": answer.text}
+    options, chosen = prompt.options, answer.chosen
+    loglik = answer.loglik[:LOGLIK_OPTIONS]
+    return {"picked": options[chosen] if chosen is not None else "",
+            "gold": options[prompt.label] if prompt.label is not None else "",
+            "picked_index": chosen, "gold_index": prompt.label, "loglik": loglik,
+            "loglik_norm": [s / max(len(o), 1) for s, o in zip(loglik, options, strict=False)], "text": ""}
+
+
+def scored_metric(spec: TaskSpec, prompt: Prompt) -> str:
+    """The metric a prompt is scored by: the task's, except exact match for generation prompts of a
+    classification task (inverted templates, when scored)."""
+    return "exact_match" if spec.is_classification and not prompt.options else spec.metric
+
+
+def _metric_inputs(metric: str, prompts: Sequence[Prompt], preds: Sequence[dict]) -> tuple[list, list]:
+    """What ``metric`` compares: option indices for accuracy on classification, else texts vs references."""
+    classification = bool(prompts[0].options)
+    if metric == "accuracy":
+        if classification:
+            return [-1 if d["picked_index"] is None else d["picked_index"] for d in preds], \
+                   [d["gold_index"] for d in preds]
+        return [d["picked"] for d in preds], [d["gold"] for d in preds]
+    if classification:
+        return [d["picked"] for d in preds], [[d["gold"]] for d in preds]
+    return [d["picked"] for d in preds], [list(p.references) for p in prompts]
+
+
+def type_metrics(spec: TaskSpec, prompts: Sequence[Prompt], preds: Sequence[dict]) -> tuple[list[int], dict]:
+    """Per-example answer-type hits, and ``type_acc``, ``acc_given_type``, ``chance_given_type``, ``majority``.
+
+    ``majority`` is the share of the most common gold answer among these examples (the gold position for
+    per-row option lists): what always giving one answer would score.
+    """
+    type_ok = [int(spec.answer_type(d["picked"]) == spec.answer_type(d["gold"])) for d in preds]
+    hits = [int(d["picked_index"] == d["gold_index"]) for d in preds]
+    typed = [h for h, t in zip(hits, type_ok, strict=True) if t]
+    chance = []
+    for p, d in zip(prompts, preds, strict=True):
+        gold_type = spec.answer_type(d["gold"])
+        chance.append(1 / sum(spec.answer_type(o) == gold_type for o in p.options or ()))
+    golds = [d["gold"] if spec.options_field is None else f"#{d['gold_index']}" for d in preds]
+    n = len(preds)
+    return type_ok, {"type_acc": sum(type_ok) / n, "acc_given_type": sum(typed) / len(typed) if typed else float("nan"),
+                     "chance_given_type": sum(chance) / n, "majority": Counter(golds).most_common(1)[0][1] / n}
+
+
+def pick_rates(preds: Sequence[dict], top: int = PICK_RATE_TOP) -> dict[str, float]:
+    """Share of examples per picked (or generated) answer, for the ``top`` most common ones."""
+    return {text: count / len(preds) for text, count in Counter(d["picked"] for d in preds).most_common(top)}
+
+
+def _other_metrics(prompts: list[Prompt], answers: list[Answer]) -> dict[str, float]:
+    if prompts[0].options:
+        labels = [int(p.label) for p in prompts if p.label is not None]
+        return classification_metrics([int(a.by_sum) for a in answers if a.by_sum is not None],
+                                      [int(a.by_norm) for a in answers if a.by_norm is not None], labels)
+    return generation_metrics([a.text for a in answers], [p.references for p in prompts])
+
+
+def template_result(spec: TaskSpec, variant: str, template_id: str, prompts: list[Prompt],
+                    answers: list[Answer]) -> TemplateResult:
+    """The result of one (task, template): declared metric, other metrics, kept predictions."""
+    preds = [prediction(p, a) for p, a in zip(prompts, answers, strict=True)]
+    metric = scored_metric(spec, prompts[0])
+    value, scores = metric_scores(metric, *_metric_inputs(metric, prompts, preds))
+    extra, type_ok = _other_metrics(prompts, answers), None
+    if prompts[0].options:
+        type_ok, typed = type_metrics(spec, prompts, preds)
+        extra |= typed
+    return TemplateResult(
+        task=spec.name, cluster=spec.cluster, variant=variant, template_id=template_id, metric=metric,
+        value=value, n=len(prompts), chance=1.0 / len(prompts[0].options) if prompts[0].options else None,
+        correct=scores, extra=extra, predictions=preds, type_correct=type_ok, pick_rate=pick_rates(preds),
+    )
+
+
+def score_tasks(scorer: Scorer, catalogue: Catalogue, rows_by_task: dict[str, datasets.Dataset], variant: str,
+                *, max_new_tokens: int = 16, options_in_prompt: bool = True,
+                length_normalize: bool = False, limit: InputLimit | None = None) -> list[TemplateResult]:
+    """One ``TemplateResult`` per (task, template) for ``variant``; ``correct`` is in row order. With ``limit``,
+    rows too long for the scorer have their passage shortened first.
+
+    Every task's metric is resolved first, so an unknown one fails (one line) before any scoring.
+    """
+    for task in rows_by_task:
+        check_metric(catalogue.spec(task).metric, task)
+    prompts = [p for task, rows in rows_by_task.items()
+               for p in render_rows(catalogue, task, rows, variant, options_in_prompt, limit)]
+    answers = answer_prompts(scorer, prompts, max_new_tokens, length_normalize)
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, p in enumerate(prompts):
+        groups[(p.task, p.template_id)].append(i)
+    return [template_result(catalogue.spec(task), variant, template_id, [prompts[i] for i in idx],
+                            [answers[i] for i in idx])
+            for (task, template_id), idx in groups.items()]
+
+
+def eval_rows(catalogue: Catalogue, tasks: Iterable[str], cap: int, *, split: str | None = None,
+              offset: int = 0, seed: int = 0) -> dict[str, datasets.Dataset]:
+    """Up to ``cap`` rows per task from its eval split (or ``split``): a seeded random sample.
+
+    The rows are the task's split in ``sample_order(len, seed, task)`` order, from position ``offset``;
+    ``seed`` is ``data.eval_sample_seed``, not the cell seed, so every arm and seed of a grid scores the
+    same rows (paired comparisons). Disjoint offsets give disjoint samples.
+    """
+    out = {}
+    for task in tasks:
+        rows = catalogue.load(task, split) if split else catalogue.eval_data(task)
+        order = sample_order(len(rows), seed, task)
+        out[task] = rows.select(order[min(offset, len(rows)):offset + cap])
+    return out
+
+
+def eval_label_histograms(catalogue: Catalogue, rows_by_task: dict[str, datasets.Dataset],
+                          split: str = "eval") -> dict[str, dict[str, int]]:
+    """``label_histogram`` of each classification task's scored rows (warns on a >90% class)."""
+    return {task: label_histogram(catalogue.spec(task), rows, split=split)
+            for task, rows in rows_by_task.items() if catalogue.spec(task).is_classification}

@@ -1,0 +1,65 @@
+"""A cell's stable key: a hash of its resolved config, minus what only says where or how loudly it runs.
+
+Two cells with the same key compute the same thing, so a rerun of a sweep can skip a cell whose
+results carry its key. The key also names the cell's folder (``hydra.sweep.subdir``) through the
+``flanlab.cell_dir`` resolver, so a changed setting never reuses an old folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+# Top-level keys and dotted leaves that do not change what a cell computes.
+IGNORED = ("hydra", "paths", "logger", "threads", "resume_complete", "resume_stale", "resume_stale_commit",
+           "experiment_name", "train.progress")
+KEY_LENGTH = 10
+
+
+def keyed_config(cfg: DictConfig) -> dict[str, Any]:
+    """The resolved config that the key hashes: ``cfg`` without the ``IGNORED`` entries."""
+    keep = [k for k in cfg if k not in IGNORED]
+    data = OmegaConf.to_container(OmegaConf.masked_copy(cfg, keep), resolve=True)
+    for dotted in (k for k in IGNORED if "." in k):
+        node: Any = data
+        *parents, leaf = dotted.split(".")
+        for p in parents:
+            node = node.get(p, {}) if isinstance(node, dict) else {}
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return data
+
+
+def cell_key(cfg: DictConfig) -> str:
+    """A short hex digest of ``keyed_config(cfg)``; stable across runs, machines and key order."""
+    text = json.dumps(keyed_config(cfg), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:KEY_LENGTH]
+
+
+def cell_name(cfg: DictConfig) -> str:
+    """A readable cell name: ``<template>__<held-out clusters>[__k<n train clusters>]__s<seed>``."""
+    heldout = "+".join(cfg.heldout.clusters)
+    parts = [str(cfg.template.name), heldout]
+    train_only = cfg.heldout.get("train_only")
+    if train_only is not None:
+        parts.append(f"k{len(train_only)}")
+    parts.append(f"s{cfg.seed}")
+    return "__".join(parts)
+
+
+def cell_dir(cfg: DictConfig) -> str:
+    """The cell's folder name inside a sweep: its readable name, then its key."""
+    return f"{cell_name(cfg)}__{cell_key(cfg)}"
+
+
+def _cell_dir_resolver(*, _root_: DictConfig) -> str:
+    return cell_dir(_root_)
+
+
+def register_resolvers() -> None:
+    """Register ``${flanlab.cell_dir:}`` (used by ``hydra.sweep.subdir``); safe to call twice."""
+    if not OmegaConf.has_resolver("flanlab.cell_dir"):
+        OmegaConf.register_new_resolver("flanlab.cell_dir", _cell_dir_resolver)

@@ -1,0 +1,76 @@
+"""A catalogue: task specs plus a way to fetch their rows. Every data source implements this."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+
+import datasets
+
+from flanlab.errors import unknown
+from flanlab.tasks.rows import check_policy, drop_bad_rows
+from flanlab.tasks.spec import TaskSpec
+
+
+class Catalogue(ABC):
+    """Tasks grouped into clusters. Subclasses say where rows come from.
+
+    ``train_data``/``eval_data`` drop unusable rows (``flanlab.tasks.rows``) under the ``bad_rows``
+    policy and count them in ``bad_row_counts``.
+    """
+
+    bad_rows: str = "skip"
+
+    @property
+    @abstractmethod
+    def specs(self) -> Mapping[str, TaskSpec]:
+        """Every task, by name."""
+
+    @abstractmethod
+    def load(self, name: str, split: str) -> datasets.Dataset:
+        """The rows of one task's split, as a ``datasets.Dataset`` with named fields."""
+
+    @cached_property
+    def clusters(self) -> dict[str, list[str]]:
+        """Task names per cluster, in catalogue order."""
+        out: dict[str, list[str]] = {}
+        for spec in self.specs.values():
+            out.setdefault(spec.cluster, []).append(spec.name)
+        return out
+
+    def spec(self, name: str) -> TaskSpec:
+        if name not in self.specs:
+            raise unknown("task", name, self.specs)
+        return self.specs[name]
+
+    def check_clusters(self, names: Iterable[str], key: str) -> None:
+        """Raise a one-line error if any cluster name is not in this catalogue."""
+        for name in names:
+            if name not in self.clusters:
+                raise unknown("cluster", name, self.clusters, key=key)
+
+    def set_bad_rows(self, policy: str) -> None:
+        """``skip`` (drop, count, warn) or ``error``: what happens to rows no task can use."""
+        self.bad_rows = check_policy(policy)
+
+    @cached_property
+    def bad_row_counts(self) -> dict[str, int]:
+        """Rows skipped as unusable, by ``<task>/<split>`` (non-zero counts only)."""
+        return {}
+
+    def usable(self, name: str, split: str, rows: datasets.Dataset) -> datasets.Dataset:
+        """``rows`` of ``name``'s ``split`` without unusable ones, counted once per split."""
+        key = f"{name}/{split}"
+        rows, dropped = drop_bad_rows(self.spec(name), rows, split, self.bad_rows, warn=key not in self.bad_row_counts)
+        if dropped:
+            self.bad_row_counts[key] = dropped
+        return rows
+
+    def train_data(self, name: str) -> datasets.Dataset:
+        split = self.spec(name).train_split
+        return self.usable(name, split, self.load(name, split))
+
+    def eval_data(self, name: str) -> datasets.Dataset:
+        split = self.spec(name).eval_split
+        return self.usable(name, split, self.load(name, split))

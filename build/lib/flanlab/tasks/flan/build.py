@@ -1,0 +1,91 @@
+"""Helpers that keep the FLAN catalogue modules short: feature shorthands and spec constructors.
+
+Every entry names its hub dataset (``hub_path``/``hub_config``), the raw row schema the hub serves
+(``hub_features``, a ``datasets.Features``), the splits, and an optional ``preprocess`` that maps one raw
+row to the fields its templates read. Classification options are listed in label order, so a row's
+``label`` (after ``preprocess``) indexes its answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from datasets import ClassLabel, Features, List, Translation, Value
+
+from flanlab.tasks.spec import TaskSpec, Template
+
+STR = Value("string")
+I32 = Value("int32")
+I64 = Value("int64")
+F32 = Value("float32")
+BOOL = Value("bool")
+STRS = List(Value("string"))
+INTS = List(Value("int32"))
+
+Row = Mapping[str, Any]
+Preprocess = Callable[[Row], dict[str, Any]]
+
+
+def labels(*names: str) -> ClassLabel:
+    return ClassLabel(names=list(names))
+
+
+def feats(**fields: Any) -> Features:
+    return Features(fields)
+
+
+def translation(*languages: str) -> Features:
+    return Features({"translation": Translation(languages=list(languages))})
+
+
+def tpl(id: str, input: str, target: str = "{answer}") -> Template:
+    return Template(id=id, input=input, target=target)
+
+
+def inv(id: str, input: str, target: str) -> Template:
+    """An inverted template: the task turned around (trains; not scored by default)."""
+    return Template(id=id, input=input, target=target, inverted=True)
+
+
+def classify(
+    name: str, cluster: str, display_name: str, hub: tuple[str, str | None], features: Features,
+    input_fields: Sequence[str], templates: Sequence[Template], *, options: Sequence[str] | None = None,
+    options_field: str | None = None, preprocess: Preprocess | None = None, train: str = "train",
+    eval: str = "validation", description: str = "", label_field: str = "label",
+) -> TaskSpec:
+    """A classification entry scored by rank classification (accuracy)."""
+    return TaskSpec(
+        name=name, cluster=cluster, display_name=display_name, kind="classification",
+        input_fields=tuple(input_fields), templates=tuple(templates), metric="accuracy",
+        options=tuple(options) if options is not None else None, options_field=options_field,
+        label_field=label_field, train_split=train, eval_split=eval, description=description,
+        extra={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess,
+    )
+
+
+def generate(
+    name: str, cluster: str, display_name: str, hub: tuple[str, str | None], features: Features,
+    input_fields: Sequence[str], templates: Sequence[Template], *, target_field: str = "target",
+    metric: str = "exact_match", preprocess: Preprocess | None = None, train: str = "train",
+    eval: str = "validation", description: str = "",
+) -> TaskSpec:
+    """A generation entry; ``target_field`` holds the reference (or a list of them, the first trains)."""
+    return TaskSpec(
+        name=name, cluster=cluster, display_name=display_name, kind="generation",
+        input_fields=tuple(input_fields), templates=tuple(templates), metric=metric,
+        target_field=target_field, train_split=train, eval_split=eval, description=description,
+        extra={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess,
+    )
+
+
+def hub_features(spec: TaskSpec) -> Features | None:
+    """The raw hub schema an entry declares (None for tasks that are not hub entries)."""
+    return spec.extra.get("hub_features")
+
+
+def lettered(texts: Sequence[str], keys: Sequence[str], answer_key: str) -> tuple[list[str], int]:
+    """Options and the label index for multiple-choice rows keyed by letters (ARC, OpenBookQA); -1 if absent."""
+    options = [str(t) for t in texts]
+    keys = [str(k) for k in keys]
+    return options, keys.index(answer_key) if answer_key in keys else -1

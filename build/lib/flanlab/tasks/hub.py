@@ -1,0 +1,236 @@
+"""A catalogue whose rows come from the Hugging Face hub, or from an offline mirror with the hub's layout.
+
+One entry serves both sources. With ``mirror_dir`` unset, rows come from
+``datasets.load_dataset(hub_path, hub_config, split=...)``. With it set, from
+``<mirror_dir>/<hub_path>/<config or 'default'>/<split>.jsonl`` cast to the ``features.json`` beside it.
+Split names may carry ``datasets`` slicing (``train[:85%]``) for datasets with a single split.
+
+After loading, each entry's ``preprocess`` maps raw rows to template fields (batched ``datasets.map``),
+classification rows whose label is missing (-1, as on the hub) and generation rows with no reference are
+dropped and counted (``data.bad_rows``, see ``flanlab.tasks.rows``), and the train / eval caps apply. A capped
+split is always a seeded random sample in random order (``sample_order`` keyed by task and split), whatever its
+size: train splits draw with ``seed`` (the cell seed), scored splits with ``eval_seed`` (fixed, so every cell of a
+grid scores the same rows). Uncapped splits keep the source order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import datasets
+
+from flanlab.data.mixture import sample_order
+from flanlab.errors import ConfigError, DataError, unknown
+from flanlab.metrics import check_metric, metric_path
+from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.spec import TaskSpec
+
+_SPLIT = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?P<slice>\[.*\])?$")
+
+
+def split_name(split: str) -> str:
+    """The bare split name of a split string that may carry slicing, e.g. ``train[:85%]`` -> ``train``."""
+    match = _SPLIT.match(split)
+    if not match:
+        raise ConfigError(f"bad split string {split!r}")
+    return match["name"]
+
+
+def mirror_folder(mirror_dir: str | Path, spec: TaskSpec, aliases: Mapping[str, str] | None = None) -> Path:
+    """The mirror folder for an entry: ``<dir>/<hub_path>/<config or 'default'>`` (or an alias of it)."""
+    key = f"{spec.hub_path}/{spec.hub_config or 'default'}"
+    return Path(mirror_dir) / (aliases or {}).get(key, key)
+
+
+def load_mirror_split(folder: Path, split: str) -> datasets.Dataset:
+    """One split from a mirror folder, cast to its ``features.json``; raises FileNotFoundError if absent."""
+    name = split_name(split)
+    data = folder / f"{name}.jsonl"
+    feats = folder / "features.json"
+    if not data.is_file() or not feats.is_file():
+        raise FileNotFoundError(f"{data} (and features.json beside it)")
+    features = datasets.Features.from_dict(json.loads(feats.read_text()))
+    try:
+        return datasets.load_dataset("json", data_files={name: str(data)}, features=features, split=split)
+    except datasets.exceptions.DatasetGenerationError as err:
+        detail = _first_bad_line(data) or f"cannot be read ({_short(err.__cause__ or err)})"
+        raise DataError(f"mirror file {str(data)!r}: {detail}") from None
+
+
+def _first_bad_line(path: Path) -> str | None:
+    """``line N is not a JSON object`` for the first such line of a JSONL file, or None."""
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for n, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                if isinstance(json.loads(line), dict):
+                    continue
+            except ValueError:
+                pass
+            return f"line {n} is not a JSON object"
+    return None
+
+
+def _batched(fn):
+    """Wrap a per-row preprocess into a batched ``datasets.map`` function."""
+
+    def run(columns: dict[str, list]) -> dict[str, list]:
+        rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        out = [fn(row) for row in rows]
+        return {key: [o[key] for o in out] for key in out[0]} if out else {}
+
+    return run
+
+
+class HubCatalogue(Catalogue):
+    """FLAN catalogue entries (or a chosen subset) loaded from the hub or a local mirror.
+
+    ``tasks``: entry names to include (None: every entry). ``train_cap``/``eval_cap``: rows kept per
+    dataset split (None: all); ``caps`` overrides them per task, e.g. ``{squad_v1: {train: 5000}}``.
+    ``eval_splits`` overrides the scored split per task (e.g. ``{cb: test}`` on the mirror's labelled
+    test split). ``mirror_aliases`` points an entry's ``<hub_path>/<config>`` at another mirror folder
+    (a stand-in). ``num_proc`` is passed to ``datasets.map``. ``seed`` draws the capped train rows,
+    ``eval_seed`` the capped scored rows (not the cell seed: paired comparisons need the same rows).
+    """
+
+    def __init__(
+        self,
+        tasks: Iterable[str] | None = None,
+        mirror_dir: str | None = None,
+        train_cap: int | None = 30000,
+        eval_cap: int | None = None,
+        caps: Mapping[str, Mapping[str, int]] | None = None,
+        eval_splits: Mapping[str, str] | None = None,
+        mirror_aliases: Mapping[str, str] | None = None,
+        seed: int = 0,
+        num_proc: int | None = None,
+        entries: Mapping[str, TaskSpec] | None = None,
+        eval_seed: int = 0,
+    ) -> None:
+        from flanlab.tasks.flan import flan_specs
+
+        every = dict(entries) if entries is not None else flan_specs()
+        names = list(tasks) if tasks is not None else list(every)
+        for name in names:
+            if name not in every:
+                raise unknown("FLAN catalogue entry", name, every, key="tasks.tasks")
+        self._specs = {name: every[name] for name in names}
+        self.mirror_dir = mirror_dir
+        self.train_cap, self.eval_cap = train_cap, eval_cap
+        self.caps = {k: dict(v) for k, v in (caps or {}).items()}
+        self.eval_splits = dict(eval_splits or {})
+        self.mirror_aliases = dict(mirror_aliases or {})
+        self.seed, self.eval_seed, self.num_proc = seed, eval_seed, num_proc
+        for key, where in ((self.caps, "tasks.caps"), (self.eval_splits, "tasks.eval_splits")):
+            for name in key:
+                if name not in self._specs:
+                    raise unknown("task", name, self._specs, key=where)
+        for spec in self._specs.values():  # a metric flanlab does not ship must load now (hub), not after training
+            if metric_path(spec.metric) is None:
+                check_metric(spec.metric, spec.name)
+        if mirror_dir is not None and not Path(mirror_dir).is_dir():
+            raise ConfigError(f"mirror directory {mirror_dir!r} does not exist (config key `data.mirror_dir`)")
+
+    @property
+    def specs(self) -> Mapping[str, TaskSpec]:
+        return self._specs
+
+    @cached_property
+    def _cache(self) -> dict[tuple[str, str], datasets.Dataset]:
+        return {}
+
+    def raw(self, name: str, split: str) -> datasets.Dataset:
+        """The raw hub rows of one split, from the mirror when it is set, else from the hub."""
+        spec = self.spec(name)
+        tried = []
+        if self.mirror_dir is not None:
+            folder = mirror_folder(self.mirror_dir, spec, self.mirror_aliases)
+            try:
+                return load_mirror_split(folder, split)
+            except (FileNotFoundError, ValueError) as err:
+                tried.append(f"mirror {folder / (split_name(split) + '.jsonl')} ({_short(err)})")
+        try:
+            return datasets.load_dataset(spec.hub_path, spec.hub_config, split=split)
+        except Exception as err:  # any hub failure becomes one line naming both places
+            tried.append(f"hub load_dataset({spec.hub_path!r}, {spec.hub_config!r}, split={split!r}) ({_short(err)})")
+        raise DataError(f"dataset {name!r} split {split!r} could not be loaded; tried: " + "; ".join(tried))
+
+    def load(self, name: str, split: str) -> datasets.Dataset:
+        key = (name, split)
+        if key not in self._cache:
+            self._cache[key] = self._prepare(name, split)
+        return self._cache[key]
+
+    def _prepare(self, name: str, split: str) -> datasets.Dataset:
+        spec = self.spec(name)
+        rows = self.raw(name, split)
+        if spec.preprocess is not None and len(rows):
+            rows = rows.map(_batched(spec.preprocess), batched=True, remove_columns=rows.column_names,
+                            num_proc=self.num_proc, desc=f"preprocess {name}")
+        missing = spec.row_fields() - set(rows.column_names)
+        if missing:
+            raise DataError(f"dataset {name!r} split {split!r} lacks fields {sorted(missing)} after preprocessing")
+        rows = Catalogue.usable(self, name, split, rows)  # drop and count unusable rows before the cap
+        cap = self._cap(name, split)
+        if cap is not None:  # a seeded sample in random order, also when the split has fewer rows than the cap
+            seed = self.seed if self._role(name, split) == "train" else self.eval_seed
+            rows = rows.select(sample_order(len(rows), seed, f"{name}/{split}")[:cap]).flatten_indices()
+        return rows
+
+    def usable(self, name: str, split: str, rows: datasets.Dataset) -> datasets.Dataset:
+        return rows  # already checked (and counted) once, in ``_prepare``
+
+    def _role(self, name: str, split: str) -> str:
+        return "train" if split == self.spec(name).train_split else "eval"
+
+    def _cap(self, name: str, split: str) -> int | None:
+        role = self._role(name, split)
+        return self.caps.get(name, {}).get(role, self.train_cap if role == "train" else self.eval_cap)
+
+    def eval_data(self, name: str) -> datasets.Dataset:
+        return self.load(name, self.eval_splits.get(name, self.spec(name).eval_split))
+
+
+def _short(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:160]
+
+
+def describe(spec: TaskSpec) -> dict[str, Any]:
+    """A JSON-friendly summary of an entry (for docs and reports)."""
+    return {"name": spec.name, "cluster": spec.cluster, "hub": [spec.hub_path, spec.hub_config],
+            "kind": spec.kind, "train": spec.train_split, "eval": spec.eval_split, "metric": spec.metric,
+            "templates": len(spec.templates), "inverted": sum(t.inverted for t in spec.templates)}
+
+
+def example_row(features: datasets.Features | Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A placeholder raw row with the shape of ``features`` (strings name their field, labels are 0).
+
+    Lets template checks run over entries whose real rows are not at hand (hub-only entries).
+    """
+    def value(feature: Any, path: str) -> Any:
+        if isinstance(feature, datasets.ClassLabel):
+            return 0
+        if isinstance(feature, datasets.Translation):
+            return {lang: f"<{path}.{lang}>" for lang in feature.languages}
+        if isinstance(feature, datasets.List | datasets.Sequence):
+            inner = feature.feature
+            return [value(inner, f"{path}.{i}") for i in range(2)]
+        if isinstance(feature, dict):
+            return {k: value(v, f"{path}.{k}") for k, v in feature.items()}
+        dtype = getattr(feature, "dtype", "string")
+        if dtype == "string":
+            return f"<{path}>"
+        if dtype == "bool":
+            return True
+        if dtype.startswith("float"):
+            return 1.0
+        return 0
+
+    return {name: value(f, prefix + name) for name, f in features.items()}

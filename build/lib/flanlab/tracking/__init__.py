@@ -1,0 +1,1 @@
+"""Experiment tracking: a W&B run (offline by default) or a null run."""

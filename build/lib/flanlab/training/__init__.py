@@ -1,0 +1,5 @@
+"""Fine-tuning: optimiser, schedule and the fit loop."""
+
+from flanlab.training.loop import fit
+
+__all__ = ["fit"]

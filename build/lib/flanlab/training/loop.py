@@ -1,0 +1,237 @@
+"""The fit loop, readable top to bottom: set up, (resume), then step: batch, forward, backward, update, log, save.
+
+Batch sizes: ``train.batch_size`` rows per micro-batch per process; one optimizer step sees
+``batch_size x grad_accum x world_size`` rows (the global batch). The loss of a step is the mean
+over *all target tokens of the global batch* (each micro-batch's summed loss is divided by the
+global token count), so 1 process and N processes with the same global batch compute the same
+loss and gradients, and gradient accumulation is exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import datasets
+import torch
+from omegaconf import DictConfig
+from tqdm.auto import tqdm
+
+from flanlab.data.collate import Collator
+from flanlab.data.packing import PackedCollator
+from flanlab.errors import ConfigError
+from flanlab.hardware import resolve_precision
+from flanlab.models.load import LoadedModel
+from flanlab.models.peft import is_peft
+from flanlab.tracking.run import Tracker
+from flanlab.training import checkpoint as ckpt
+from flanlab.training import distributed as dist
+from flanlab.training.model import TrainModule, backbone, target_tokens
+from flanlab.training.optim import make_optimizer, make_schedule
+from flanlab.training.sampler import BatchSampler, sort_key
+from flanlab.training.throughput import FlopCounter, peak_flops
+
+log = logging.getLogger(__name__)
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass
+class FitResult:
+    steps: int
+    final_loss: float
+    seconds: float
+    tokens_per_s: float
+    losses: list[tuple[int, float]]
+    nonpad_fraction: float = 0.0
+    mfu: float = 0.0
+    peak_flops: float = 0.0
+    peak_flops_source: str = ""
+    global_batch: int = 0
+    resumed_from: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def check_train_config(cfg: DictConfig) -> None:
+    """Reject non-positive sizes before any work starts."""
+    for key in ("steps", "batch_size", "grad_accum"):
+        if int(cfg[key]) <= 0:
+            raise ConfigError(f"train.{key} must be a positive integer, got {cfg[key]!r}")
+    if float(cfg.lr) <= 0:
+        raise ConfigError(f"train.lr must be positive, got {cfg.lr!r}")
+    if cfg.get("precision", "auto") not in PRECISIONS:
+        raise ConfigError(f"train.precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}")
+
+
+def resolve_resume(value: object) -> str:
+    """``resume`` config value -> ``auto`` | ``true`` | ``false``."""
+    text = str(value).lower()
+    if text not in ("auto", "true", "false"):
+        raise ConfigError(f"resume must be auto, true or false, got {value!r}")
+    return text
+
+
+def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: Tracker, seed: int, *,
+        checkpoint_dir: str | Path | None = None, resume: object = "auto", cpu_bf16: bool = False,
+        cache_dir: str | Path | None = None) -> FitResult:
+    """Fine-tune ``loaded.model`` in place on tokenised ``data`` for ``cfg.steps`` optimiser steps.
+
+    ``cpu_bf16``: the model's config opts in to bf16 autocast on a bf16-capable CPU under
+    ``precision: auto``; ``cache_dir``: where the measured peak FLOP/s is cached (``paths.cache_dir``).
+    """
+    # --- set up: device, precision, process group, model wrapper, optimiser, data order ---
+    check_train_config(cfg)
+    resume = resolve_resume(resume)
+    steps, accum, micro = int(cfg.steps), int(cfg.grad_accum), int(cfg.batch_size)
+    device = dist.device_for(cfg.get("device", "auto"))
+    distributed = dist.setup(device)
+    rank, world = dist.rank(), dist.world_size()
+    precision = cfg.get("precision", "auto")
+    dtype = resolve_precision(device, precision, cpu_bf16=cpu_bf16)
+    torch.manual_seed(seed + rank)
+    model = loaded.model.to(device).train()
+    target_only = bool(cfg.get("target_only_logits", True))
+    module = dist.wrap(TrainModule(model, loaded.arch, dtype, target_only), cfg.get("parallel", "ddp"), device)
+    step_fn = torch.compile(module) if cfg.get("compile", False) else module
+    optimizer = make_optimizer(module, cfg.optimizer, float(cfg.lr), float(cfg.weight_decay))
+    schedule = make_schedule(optimizer, cfg.schedule, int(cfg.warmup_steps), steps)
+    global_batch = micro * accum * world
+    collate, rows, sampler = batching(loaded, data, cfg, global_batch, seed)
+    flops = FlopCounter(model, loaded.arch, frozen_base=is_peft(model))  # LoRA: no weight gradients
+    head_only = loaded.arch == "causal" and target_only and backbone(model) is not None  # LM head at targets only
+    peak, peak_source = peak_flops(device, dtype, cfg.get("peak_flops"), cache_dir)
+    fingerprint = ckpt.model_fingerprint(model)
+    every, keep = int(cfg.get("checkpoint_every", 0) or 0), int(cfg.get("keep_checkpoints", 1))
+
+    # --- resume: model, optimiser, schedule, RNG and data position from the newest checkpoint ---
+    counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0}
+    found = ckpt.latest(checkpoint_dir) if checkpoint_dir and resume != "false" else None
+    if resume == "true" and found is None:
+        raise ConfigError(f"resume=true but there is no checkpoint under {checkpoint_dir}")
+    start_step, losses, window = restore(found, fingerprint, loaded.name, module, optimizer, schedule, sampler, rank)
+
+    # --- train ---
+    autocast = torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else contextlib.nullcontext()
+    show = cfg.get("progress", True) and dist.is_main()
+    bar = tqdm(range(start_step, steps + 1), desc="train", disable=not show, mininterval=2)
+    start = time.perf_counter()
+    for step in bar:
+        idx = next(sampler)[rank * micro * accum : (rank + 1) * micro * accum]
+        shards = [[rows[i] for i in idx[j * micro : (j + 1) * micro]] for j in range(accum)]
+        batches = [{k: v.to(device) for k, v in collate(s).items()} for s in shards]
+        local = [float(target_tokens(b, loaded.arch)) for b in batches]
+        (global_tokens,) = dist.all_sum([sum(local)], device)
+        for j, batch in enumerate(batches):
+            with dist.grad_sync(module, j == accum - 1), autocast:
+                loss_sum = step_fn(**batch)
+            (loss_sum * world / global_tokens).backward()  # DDP averages gradients over `world`
+            window[0] += loss_sum.item()
+        window[1] += sum(local)
+        count_tokens(counts, shards, batches, local, flops, loaded.arch, head_only)
+        if cfg.clip_norm:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), float(cfg.clip_norm))
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+
+        if step % int(cfg.log_every) == 0 or step == steps:
+            mean_loss = log_window(tracker, step, window, counts, time.perf_counter() - start, peak,
+                                   schedule.get_last_lr()[0], device)
+            losses.append((step, mean_loss))
+            bar.set_postfix(loss=f"{mean_loss:.3f}")
+            window = [0.0, 0.0]
+        if checkpoint_dir and ((every and step % every == 0) or step == steps):
+            save_checkpoint(checkpoint_dir, step, module, optimizer, keep, {
+                "schedule": schedule.state_dict(), "sampler": sampler.state_dict(), "losses": losses,
+                "window": window, "fingerprint": fingerprint, "model_name": loaded.name})
+
+    # --- wrap up: totals over all processes, leave the process group; the model stays on its device ---
+    seconds = time.perf_counter() - start
+    nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
+    if distributed and cfg.get("parallel", "ddp") == "fsdp":
+        gather_fsdp_model(loaded, model, module, optimizer)
+    if distributed:
+        del module, step_fn, optimizer
+        dist.teardown()
+    loaded.model.eval()  # stays on the training device; make_scorer moves it to scoring.device
+    return FitResult(steps=steps, final_loss=losses[-1][1], seconds=seconds, tokens_per_s=nonpad / max(seconds, 1e-9),
+                     losses=losses, nonpad_fraction=nonpad / max(slots, 1.0),
+                     mfu=fl / max(seconds, 1e-9) / peak if peak else 0.0, peak_flops=peak,
+                     peak_flops_source=peak_source, global_batch=global_batch,
+                     resumed_from=start_step - 1 if found is not None else None)
+
+
+def batching(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, global_batch: int,
+             seed: int) -> tuple[Any, list[dict], BatchSampler]:
+    """The collator (``packed`` or padded), the tokenised rows and the seeded global-batch sampler."""
+    mode = cfg.get("batching", "random")
+    pad = loaded.tokenizer.pad_token_id
+    start = getattr(loaded.model.config, "decoder_start_token_id", None) or 0
+    collate = (PackedCollator(loaded.arch, pad, int(cfg.get("pack_len", 256)), start)
+               if mode == "packed" else Collator(loaded.arch, pad))
+    rows = [{"input_ids": i, "labels": lab} for i, lab in zip(data["input_ids"], data["labels"], strict=True)]
+    keys = [sort_key(loaded.arch, r["input_ids"], r["labels"]) for r in rows]
+    return collate, rows, BatchSampler(keys, global_batch, seed, mode, int(cfg.get("bucket_pool", 64)))
+
+
+def restore(found: Path | None, fingerprint: str, name: str, module, optimizer, schedule, sampler: BatchSampler,
+            rank: int) -> tuple[int, list, list[float]]:
+    """Model, optimiser, schedule, RNG and data position from checkpoint ``found``; returns the first step to
+    run, the logged losses and the open loss window (``1, [], [0, 0]`` when there is none)."""
+    if found is None:
+        return 1, [], [0.0, 0.0]  # window: summed loss, target tokens since the last log
+    state = ckpt.load(found, fingerprint, name)
+    ckpt.restore_model_state(module, optimizer, state)
+    schedule.load_state_dict(state["schedule"])
+    sampler.load_state_dict(state["sampler"])
+    ckpt.set_rng_state(state["rng"][min(rank, len(state["rng"]) - 1)])
+    log.info("resumed from %s (step %d)", found, state["step"])
+    return state["step"] + 1, [tuple(x) for x in state["losses"]], state["window"]
+
+
+def log_window(tracker: Tracker, step: int, window: list[float], counts: dict[str, float], elapsed: float,
+               peak: float, lr: float, device: torch.device) -> float:
+    """The mean loss of the window over all processes; logs it with throughput and MFU (rank 0)."""
+    loss_total, token_total = dist.all_sum(window, device)
+    mean_loss = loss_total / max(token_total, 1.0)
+    nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
+    if dist.is_main():
+        tracker.log({"train/loss": mean_loss, "train/lr": lr, "train/tokens_per_s": nonpad / elapsed,
+                     "train/nonpad_fraction": nonpad / slots, "train/mfu": fl / elapsed / peak if peak else 0.0,
+                     "train/peak_flops": peak}, step=step)
+    if not math.isfinite(mean_loss):
+        raise FloatingPointError(f"train loss became {mean_loss} at step {step}; lower train.lr")
+    return mean_loss
+
+
+def gather_fsdp_model(loaded: LoadedModel, model, module, optimizer) -> None:
+    """FSDP left sharded weights: rebuild a whole model on rank 0 (a collective; other ranks receive nothing)."""
+    full, _ = ckpt.gather_model_state(module, optimizer)
+    if full:
+        loaded.model = type(model)(model.config)
+        loaded.model.load_state_dict({k.removeprefix("model."): v for k, v in full.items()})
+
+
+def count_tokens(counts: dict[str, float], shards: list[list[dict]], batches: list[dict], local: list[float],
+                 flops: FlopCounter, arch: str, head_only: bool) -> None:
+    """Add one step's FLOPs, non-pad tokens and padded slots to ``counts`` (the LM head at targets only
+    when ``head_only``)."""
+    for j, shard in enumerate(shards):
+        ins, outs = [len(r["input_ids"]) for r in shard], [len(r["labels"]) for r in shard]
+        counts["flops"] += flops.step(ins, outs, int(local[j]) if head_only else None)
+        counts["nonpad"] += sum(ins) + (sum(outs) if arch == "seq2seq" else 0)
+    counts["slots"] += sum(b["input_ids"].numel() + (b["labels"].numel() if arch == "seq2seq" else 0)
+                           for b in batches)
+
+
+def save_checkpoint(checkpoint_dir: str | Path, step: int, module, optimizer, keep: int, extra: dict) -> None:
+    """Gather model, optimiser and every process's RNG state (collectives), then save on rank 0."""
+    model_state, optim_state = ckpt.gather_model_state(module, optimizer)
+    rngs = dist.gather_objects(ckpt.rng_state())
+    if dist.is_main():
+        ckpt.save(checkpoint_dir, step, {"step": step, "model": model_state, "optimizer": optim_state,
+                                         "rng": rngs, **extra}, keep=keep)
