@@ -18,8 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from flanlab.analysis.collect import arm_of, load_cells
-from flanlab.analysis.report import Report, is_num_clusters_cell, summary_notes, summary_rows, task_rows
+from flanlab.analysis.collect import arm_of, config_built, load_cells
+from flanlab.analysis.report import (
+    Report,
+    arm_label,
+    is_num_clusters_cell,
+    summary_notes,
+    summary_rows,
+    task_rows,
+)
 from flanlab.analysis.status import stale_results
 from flanlab.analysis.tables import VARIANT_ORDER, template_spread
 
@@ -182,13 +189,13 @@ def indist_section(report: Report, cells: list[dict]) -> str:
             + table(spread))
 
 
-def _first_seed_per_arm(cells: list[dict]) -> dict[str, dict]:
+def _first_seed_per_arm(cells: list[dict]) -> dict[tuple[str, str], dict]:
     """Each arm's cell of the lowest seed that scored a task, keyed by (arm, task): whose choices are shown."""
-    chosen: dict[str, dict] = {}
+    chosen: dict[tuple[str, str], dict] = {}
     for cell in sorted(cells, key=lambda c: (int(c["cell"].get("seed", 0)), c["dir"])):
         for block in cell.get("zeroshot", {}).values():
             for task in {t["task"] for t in block.get("templates", [])}:
-                chosen.setdefault(f"{arm_of(cell)}\0{task}", cell)
+                chosen.setdefault((arm_of(cell), task), cell)
     return chosen
 
 
@@ -197,8 +204,7 @@ def gather_samples(cells: list[dict]) -> dict[str, dict[str, list[dict]]]:
     (template, row, prompt text), shared by the arms that scored it."""
     owners = _first_seed_per_arm(cells)
     out: dict[str, dict[str, dict[tuple, dict]]] = {}
-    for key, cell in owners.items():
-        arm, task = key.split("\0")
+    for (arm, task), cell in owners.items():
         for variant, block in cell.get("zeroshot", {}).items():
             for t in block.get("templates", []):
                 if t["task"] != task:
@@ -208,14 +214,14 @@ def gather_samples(cells: list[dict]) -> dict[str, dict[str, list[dict]]]:
                     entry = out.setdefault(variant, {}).setdefault(task, {}).setdefault(
                         k, {"template_id": t["template_id"], "row": s["row"], "prompt": s["prompt"],
                             "options": s.get("options") or [], "gold": s["gold"], "chosen": {}})
-                    entry["chosen"][arm] = s["chosen"]
+                    entry["chosen"][arm_label(arm, config_built(cell))] = s["chosen"]
     return {v: {task: list(by.values()) for task, by in tasks.items()} for v, tasks in out.items()}
 
 
 def sample_html(task: str, s: dict) -> str:
     """One prompt verbatim, the options ranked, the gold answer and each arm's choice (right or wrong)."""
     choices = "".join(
-        f'<tr><td>{esc(arm)}</td><td class="{"right" if c == s["gold"] else "wrong"}">{esc(c)} '
+        f'<tr><td>{esc(arm)}</td><td class="{"right" if c == s["gold"] else "wrong"}">{esc(c or "(nothing)")} '
         f'{"✓" if c == s["gold"] else "✗"}</td></tr>' for arm, c in sorted(s["chosen"].items()))
     options = f'<div class="note">options: {esc(" | ".join(s["options"]))}</div>' if s["options"] else ""
     return (f'<div class="sample"><div class="note">{esc(task)} · template {esc(s["template_id"])} · '
@@ -241,10 +247,12 @@ def samples_section(cells: list[dict]) -> str:
 
 
 def flatten(config: object, prefix: str = "") -> dict[str, str]:
-    """A nested config as ``{"a.b.c": value as JSON text}`` (lists stay whole)."""
+    """A nested config as ``{"a.b.c": value as text}``: strings as they are, anything else (lists stay whole)
+    as JSON."""
     if isinstance(config, dict) and config:
         return {k: v for key, sub in config.items() for k, v in flatten(sub, f"{prefix}{key}.").items()}
-    return {prefix.rstrip("."): json.dumps(config, sort_keys=True, default=str)}
+    text = config if isinstance(config, str) else json.dumps(config, sort_keys=True, default=str)
+    return {prefix.rstrip("."): text}
 
 
 def config_diff(cells: list[dict], root: Path) -> tuple[pd.DataFrame, int]:

@@ -77,7 +77,7 @@ def test_config_diff_shows_only_varying_keys(tmp_path):
     diff, shared = config_diff(cells, tmp_path)
     assert list(diff.columns) == ["cell", "extra.only", "seed", "train.lr"] and shared == 2
     assert list(diff["train.lr"]) == ["0.1", "0.1", "0.2"] and list(diff["extra.only"]) == ["—", "—", "true"]
-    assert flatten({"a": {"b": [1, 2]}, "c": {}}) == {"a.b": "[1, 2]", "c": "{}"}
+    assert flatten({"a": {"b": [1, 2]}, "c": {}, "d": "x"}) == {"a.b": "[1, 2]", "c": "{}", "d": "x"}
 
 
 def test_cli_writes_html_by_default_and_not_with_no_html(grid, capsys):
