@@ -34,7 +34,8 @@ def print_report(report: Report, root: str | Path, out: str | Path) -> None:
     if report.ablation.empty and report.num_clusters.empty:
         print(f"flanlab: no complete cell under {root}; no score table written")
     print(f"\nSaved under {out}: report_table, task_table, ablation_table, indist_table, grid_status "
-          "(.csv/.md/.parquet), report.json" + "".join(f"\n  {p}" for p in report.figures))
+          "(.csv/.md/.parquet), report.json" + "".join(f"\n  {p}" for p in report.figures)
+          + (f"\n  {report.html} (open it in a browser)" if report.html else ""))
 
 
 def _print_headline(headline: dict) -> None:
@@ -60,13 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="where to write tables and figures (default: ROOT)")
     parser.add_argument("--no-figures", action="store_true", help="write tables only")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--html", action=argparse.BooleanOptionalAction, default=True,
+                        help="write the self-contained report.html (default; --no-html to skip)")
     args = parser.parse_args(argv)
     root = Path(args.root)
     if not root.is_dir():
         print(f"flanlab report: error: {root} is not a folder", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else root
-    report = write_report(root, out, figures=not args.no_figures, n_resamples=args.resamples)
+    report = write_report(root, out, figures=not args.no_figures, n_resamples=args.resamples, html=args.html)
     print_report(report, root, out)
     return 0
 

@@ -36,6 +36,7 @@ class Report:
     tasks: pd.DataFrame = field(default_factory=pd.DataFrame)  # per held-out task
     headline: dict = field(default_factory=dict)  # what report.json carries
     figures: list[Path] = field(default_factory=list)
+    html: Path | None = None  # report.html, once written
 
 
 def is_num_clusters_cell(cell: dict) -> bool:
@@ -195,11 +196,18 @@ def _with_ci(value: object, low: object, high: object, examples_only: bool = Fal
 
 
 def markdown_table(summary: pd.DataFrame) -> str:
-    """The main table for humans: one row per (arm, scoring variant): each cluster's score [CI], the mean [CI],
-    type accuracy and accuracy given type (format vs content), Δ vs instruction [CI] with p and p_holm, and the
-    untuned or random-init baseline; footnotes say what the CIs and p-values cover."""
+    """The main table for humans (``summary_rows``) in Markdown, with footnotes saying what the CIs and
+    p-values cover (``summary_notes``)."""
     if summary.empty:
         return ""
+    notes = summary_notes(summary)
+    return summary_rows(summary).to_markdown(index=False) + "\n\n" + "\n".join(f"- {n}" for n in notes)
+
+
+def summary_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row of text per (arm, scoring variant): each cluster's score [CI], the mean [CI], type accuracy and
+    accuracy given type (format vs content), Δ vs instruction [CI] with p and p_holm, and the untuned or
+    random-init baseline."""
     clusters = sorted(c for c in summary["cluster"].unique() if c != MEAN)
     base_label = summary["baseline_label"].dropna().iloc[0] if "baseline_label" in summary and \
         summary["baseline_label"].notna().any() else "untuned"
@@ -218,6 +226,11 @@ def markdown_table(summary: pd.DataFrame) -> str:
         row["p"], row["p_holm"] = _fmt(m["p_value"]), _fmt(m["p_holm"])
         row[base_label] = _fmt(m.get("baseline"))
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_notes(summary: pd.DataFrame) -> list[str]:
+    """What the main table's CIs, type metrics and p-values are."""
     notes = ["Score: mean over templates, then tasks, then clusters per seed, then over seeds; 95% CI from a "
              "hierarchical bootstrap (seeds, then examples within each seed, stratified by task).",
              "type acc (format): the picked answer has the gold's answer type; acc | type (content): right answers "
@@ -227,15 +240,18 @@ def markdown_table(summary: pd.DataFrame) -> str:
                 "and cluster)." if (tested := int(summary["p_value"].notna().sum())) else ".")]
     if note := needs_seeds_note(summary):
         notes.append(note)
-    return pd.DataFrame(rows).to_markdown(index=False) + "\n\n" + "\n".join(f"- {n}" for n in notes)
+    return notes
 
 
 def task_markdown(tasks: pd.DataFrame) -> str:
-    """The per-task table: accuracy [CI], chance, majority baseline, type accuracy, accuracy given type [CI],
-    chance given type, and the options picked most often."""
-    if tasks.empty:
-        return ""
-    out = pd.DataFrame({
+    """The per-task table (``task_rows``) in Markdown."""
+    return "" if tasks.empty else task_rows(tasks).to_markdown(index=False)
+
+
+def task_rows(tasks: pd.DataFrame) -> pd.DataFrame:
+    """The per-task table as text: accuracy [CI], chance, majority baseline, type accuracy, accuracy given type
+    [CI], chance given type, and the options picked most often."""
+    return pd.DataFrame({
         "trained with": tasks["label"], "scored with": tasks["eval_variant"], "cluster": tasks["cluster"],
         "task": tasks["task"],
         "acc": [_with_ci(v, lo, hi, k == "examples") for v, lo, hi, k in
@@ -247,12 +263,12 @@ def task_markdown(tasks: pd.DataFrame) -> str:
                            tasks["ci_kind"], strict=True)],
         "chance | type": tasks["chance_given_type"].map(_fmt), "top picks": tasks["top_picks"],
     })
-    return out.to_markdown(index=False)
 
 
 def write_report(root: str | Path, out_dir: str | Path | None = None, *, figures: bool = True,
-                 n_resamples: int = 1000) -> Report:
-    """Build the report for ``root``; save tables (CSV, Markdown, Parquet), ``report.json`` and figures."""
+                 n_resamples: int = 1000, html: bool = True) -> Report:
+    """Build the report for ``root``; save tables (CSV, Markdown, Parquet), ``report.json``, figures and (unless
+    ``html`` is false) the self-contained ``report.html`` (``flanlab.analysis.html_report``)."""
     from flanlab.io import atomic_write_json, atomic_write_text
 
     out = Path(out_dir or root)
@@ -273,6 +289,10 @@ def write_report(root: str | Path, out_dir: str | Path | None = None, *, figures
         atomic_write_json(out / "report.json", {**report.headline, "task_table": _records(report.tasks)})
     if figures:
         report.figures += _write_figures(report, out)
+    if html:
+        from flanlab.analysis.html_report import write_html
+
+        report.html = write_html(report, root, out)
     return report
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 from flanlab.sweeps.grid import cell_overrides, sweep_overrides
-from flanlab.sweeps.status import FAILED_FILE, RESULTS_FILE, read_json
+from flanlab.sweeps.status import FAILED_FILE, RESULTS_FILE, read_json, results_stale_reason
 
 
 def cell_state(cell_dir: Path) -> tuple[str, str]:
@@ -42,3 +43,42 @@ def grid_status(root: str | Path) -> pd.DataFrame:
                 rows.append({"cell": str(sweep.relative_to(root) / " ".join(overrides)), "state": "missing",
                              "detail": "in the sweep's grid but never started"})
     return pd.DataFrame(rows, columns=["cell", "state", "detail"])
+
+
+def _tasks_hash(tasks: dict) -> str | None:
+    """The template hash of the catalogue a stored ``config.tasks`` builds with the current code, or None when
+    it cannot be built here (a missing mirror, a removed task)."""
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    from flanlab.provenance import template_hash
+
+    try:
+        return template_hash(instantiate(OmegaConf.create(tasks)).specs)
+    except Exception:  # unchecked, not stale: the report must not fail on one odd cell
+        return None
+
+
+def stale_results(cells: list[dict]) -> dict[str, str]:
+    """Why complete cells' results are stale against the current code, by cell folder (current cells left out).
+
+    The current hash is that of the catalogue the cell's own ``config.tasks`` builds now; with
+    ``resume_stale_commit`` in its config, results of another git commit are stale too (as in the sweep's
+    skip check, ``flanlab.sweeps.task``). Cells whose catalogue cannot be built are left unchecked."""
+    from flanlab.provenance import code_version
+
+    hashes: dict[str, str | None] = {}
+    out = {}
+    for cell in cells:
+        config = cell.get("config") or {}
+        if not isinstance(config.get("tasks"), dict):
+            continue
+        text = json.dumps(config["tasks"], sort_keys=True, default=str)
+        if text not in hashes:
+            hashes[text] = _tasks_hash(config["tasks"])
+        if hashes[text] is None:
+            continue
+        commit = code_version()["commit"] if config.get("resume_stale_commit") else None
+        if reason := results_stale_reason(cell, hashes[text], commit):
+            out[cell["dir"]] = reason
+    return out

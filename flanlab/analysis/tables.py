@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flanlab.analysis.collect import indist_frame, load_cells, scores_frame
+from flanlab.analysis.collect import arm_of, indist_frame, load_cells, scores_frame
 from flanlab.io import atomic_write_text
 
 VARIANT_ORDER = ["instruction", "dataset_name", "no_template", "opaque_tag", "shuffled_instruction", "oracle",
@@ -36,6 +36,23 @@ def indist_table(cells: list[dict]) -> pd.DataFrame:
     table["mean"] = table.mean(axis=1)
     table.columns.name = None
     return table
+
+
+def template_spread(cells: list[dict]) -> pd.DataFrame:
+    """How much the score of each held-out task moves with the template: per (arm, scoring variant, task), each
+    template's score averaged over seeds, then their number, mean, min, max, spread (max - min) and std."""
+    rows = []
+    for cell in cells:
+        for variant, block in cell.get("zeroshot", {}).items():
+            rows += [{"arm": arm_of(cell), "eval_variant": variant, "cluster": t["cluster"], "task": t["task"],
+                      "template_id": t["template_id"], "value": t["value"]} for t in block.get("templates", [])]
+    if not rows:
+        return pd.DataFrame()
+    keys = ["arm", "eval_variant", "cluster", "task"]
+    per_template = pd.DataFrame(rows).groupby([*keys, "template_id"], sort=False)["value"].mean()
+    table = per_template.groupby(level=keys, sort=False).agg(["count", "mean", "min", "max", "std"])
+    table.insert(4, "spread", table["max"] - table["min"])
+    return table.rename(columns={"count": "templates"}).reset_index()
 
 
 def write_report(root: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:

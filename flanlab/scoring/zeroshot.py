@@ -29,6 +29,7 @@ from flanlab.templates.variants import render_for_scoring
 
 LOGLIK_OPTIONS = 8     # options whose log-likelihoods each kept prediction lists
 PICK_RATE_TOP = 10     # most chosen answers listed in ``pick_rate``
+SAMPLES_PER_TASK = 3   # prompts per (task, variant) kept verbatim for the HTML report
 
 
 @dataclass
@@ -40,7 +41,8 @@ class TemplateResult:
     examples (for BLEU, corpus BLEU / 100). ``predictions``: one dict per example (``picked``, ``gold``,
     ``picked_index``, ``gold_index``, ``loglik``, ``loglik_norm``, ``text``). ``type_correct``:
     classification only, 1 where the picked option has the gold's answer type. ``pick_rate``: share
-    of examples per answer, for the most chosen ones.
+    of examples per answer, for the most chosen ones. ``samples``: a few prompts kept verbatim (``row``,
+    ``prompt``, ``options``, ``chosen``, ``gold``), at most ``SAMPLES_PER_TASK`` per task over its templates.
     """
 
     task: str
@@ -56,6 +58,7 @@ class TemplateResult:
     predictions: list[dict[str, Any]] = field(default_factory=list)
     type_correct: list[int] | None = None
     pick_rate: dict[str, float] = field(default_factory=dict)
+    samples: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -174,9 +177,33 @@ def _other_metrics(prompts: list[Prompt], answers: list[Answer]) -> dict[str, fl
     return generation_metrics([a.text for a in answers], [p.references for p in prompts])
 
 
+def sample_positions(groups: dict[tuple[str, str], list[int]],
+                     per_task: int = SAMPLES_PER_TASK) -> dict[tuple[str, str], list[int]]:
+    """Which prompts of each (task, template) group to keep as samples (positions within the group): the
+    j-th of a task's ``per_task`` samples is row j under its template j mod K, so they show different
+    templates and different rows."""
+    by_task: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key in groups:
+        by_task[key[0]].append(key)
+    out: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for keys in by_task.values():
+        for j in range(per_task):
+            key = keys[j % len(keys)]
+            if j < len(groups[key]):
+                out[key].append(j)
+    return out
+
+
+def sample(prompt: Prompt, pred: dict[str, Any]) -> dict[str, Any]:
+    """One prompt as the model saw it, with the options it ranked, what it chose and the gold answer."""
+    return {"row": prompt.row_index, "prompt": prompt.input, "options": list(prompt.options or ())[:LOGLIK_OPTIONS],
+            "chosen": pred["picked"], "gold": pred["gold"]}
+
+
 def template_result(spec: TaskSpec, variant: str, template_id: str, prompts: list[Prompt],
-                    answers: list[Answer]) -> TemplateResult:
-    """The result of one (task, template): declared metric, other metrics, kept predictions."""
+                    answers: list[Answer], sample_at: Sequence[int] = ()) -> TemplateResult:
+    """The result of one (task, template): declared metric, other metrics, kept predictions, and the prompts
+    at positions ``sample_at`` verbatim."""
     preds = [prediction(p, a) for p, a in zip(prompts, answers, strict=True)]
     metric = scored_metric(spec, prompts[0])
     value, scores = metric_scores(metric, *_metric_inputs(metric, prompts, preds))
@@ -188,6 +215,7 @@ def template_result(spec: TaskSpec, variant: str, template_id: str, prompts: lis
         task=spec.name, cluster=spec.cluster, variant=variant, template_id=template_id, metric=metric,
         value=value, n=len(prompts), chance=1.0 / len(prompts[0].options) if prompts[0].options else None,
         correct=scores, extra=extra, predictions=preds, type_correct=type_ok, pick_rate=pick_rates(preds),
+        samples=[sample(prompts[i], preds[i]) for i in sample_at],
     )
 
 
@@ -207,8 +235,9 @@ def score_tasks(scorer: Scorer, catalogue: Catalogue, rows_by_task: dict[str, da
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, p in enumerate(prompts):
         groups[(p.task, p.template_id)].append(i)
+    keep = sample_positions(groups)
     return [template_result(catalogue.spec(task), variant, template_id, [prompts[i] for i in idx],
-                            [answers[i] for i in idx])
+                            [answers[i] for i in idx], keep.get((task, template_id), ()))
             for (task, template_id), idx in groups.items()]
 
 

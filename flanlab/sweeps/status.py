@@ -40,8 +40,11 @@ def stale_reason(output_dir: str | Path, current_hash: str, current_commit: str 
     provenance was recorded carry no hash and cannot be told stale; they count as current.
     """
     data = read_json(Path(output_dir) / RESULTS_FILE)
-    if data is None:
-        return None
+    return None if data is None else results_stale_reason(data, current_hash, current_commit)
+
+
+def results_stale_reason(data: dict[str, Any], current_hash: str, current_commit: str | None = None) -> str | None:
+    """``stale_reason`` for results already read (a ``results.json``'s content)."""
     stored = data.get("provenance") or {}
     old_hash = stored.get("template_hash")
     if old_hash is not None and old_hash != current_hash:

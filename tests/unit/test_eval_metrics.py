@@ -215,3 +215,15 @@ def test_loglik_lists_are_capped_at_eight_options():
     assert len(pred["loglik"]) == len(pred["loglik_norm"]) == LOGLIK_OPTIONS
     assert pred["picked"] == "o9" and pred["picked_index"] == 9 and r.correct == [1.0]
     assert r.extra["majority"] == 1.0  # per-row options: the gold position
+
+
+def test_three_prompts_per_task_are_kept_verbatim_across_templates(toy_catalogue):
+    rows = toy_catalogue.eval_data("toy_nli")
+    results = score_tasks(FakeScorer(), toy_catalogue, {"toy_nli": rows}, "instruction")
+    kept = {r.template_id: r.samples for r in results}
+    assert [s["row"] for s in kept["t0"]] == [0, 2] and [s["row"] for s in kept["t1"]] == [1]  # row j, template j mod 2
+    first = kept["t0"][0]
+    assert first["prompt"].startswith(rows[0]["sentence"]) and "Is that true?" in first["prompt"]
+    assert first["options"] == ["yes", "no"] and first["chosen"] == "yes"
+    assert first["gold"] == ["yes", "no"][rows[0]["label"]]
+    assert kept["t1"][0]["prompt"].startswith("Read: ")
