@@ -53,6 +53,10 @@ def main(cfg: DictConfig) -> float | None:
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
     group = f"{cfg.experiment_name}/{Path(hc.sweep.dir).name}" if multirun else str(cfg.experiment_name)
+    if not multirun:
+        from flanlab.config_summary import print_summary
+
+        print_summary(cfg, dict(hc.runtime.choices), hc.runtime.output_dir)
     try:
         results = guarded_cell(cfg, Path(hc.runtime.output_dir), choices=dict(hc.runtime.choices), group=group,
                                isolate=multirun)

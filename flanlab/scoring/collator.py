@@ -58,8 +58,10 @@ class Collator(Generic[T]):
                 i += 1
             yield i, batch
 
-    def run(self, fn: Callable[[list[Group]], dict[int, T]], batch_size: int) -> list[T]:
-        """Apply ``fn`` to every batch (it maps original index -> result); halve the batch on OOM."""
+    def run(self, fn: Callable[[list[Group]], dict[int, T]], batch_size: int,
+            on_batch: Callable[[int], object] | None = None) -> list[T]:
+        """Apply ``fn`` to every batch (it maps original index -> result); halve the batch on OOM.
+        ``on_batch(n)`` is told how many groups each finished batch held (a progress bar's update)."""
         out: dict[int, T] = {}
         start, size = 0, batch_size
         while start < len(self.groups):
@@ -72,6 +74,8 @@ class Collator(Generic[T]):
                     size = self.batch_size = max(size // 2, 1)
                     log.warning("out of memory: scoring batch size halved to %d", size)
                     break
+                if on_batch is not None:
+                    on_batch(len(batch))
                 start = next_start
         self.batch_size = size
         missing = self.size - len(out)

@@ -38,6 +38,7 @@ from typing import Protocol
 
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 from transformers import DynamicCache, EncoderDecoderCache, StoppingCriteria, StoppingCriteriaList
 
 from flanlab.data.collate import IGNORE, _pad, bos_prefix, causal_contexts
@@ -117,8 +118,9 @@ class _Base:
 
     def __init__(self, model, tokenizer, *, batch_size: int = 32, include_eos: bool | None = None,
                  max_input_len: int = 512, delimiter: str = " ", dtype: torch.dtype = torch.float32,
-                 stop_sequences: Sequence[str] = ("\n",)) -> None:
+                 stop_sequences: Sequence[str] = ("\n",), progress: bool = False) -> None:
         self.model, self.tokenizer = model, tokenizer
+        self.progress, self.label = progress, "score"  # callers set ``label`` to name the pass on its bar
         self.include_eos = EOS_BY_ARCH[self.ARCH] if include_eos is None else bool(include_eos)
         self.batch_size, self.max_input_len = batch_size, max_input_len
         self.delimiter, self.dtype, self.stop_sequences = delimiter, dtype, tuple(stop_sequences)
@@ -154,10 +156,14 @@ class _Base:
         return self._run(collator, batch) if inputs else []
 
     def _run(self, collator: Collator, batch) -> list:
-        """Run the collator; a batch size halved on out-of-memory stays halved for later calls."""
+        """Run the collator, with a progress bar (rate, ETA) when ``progress`` is on; a batch size halved on
+        out-of-memory stays halved for later calls."""
+        bar = tqdm(total=len(collator.groups), desc=self.label, unit="ctx", leave=False, dynamic_ncols=True,
+                   disable=not self.progress)
         try:
-            return collator.run(batch, self.batch_size)
+            return collator.run(batch, self.batch_size, on_batch=bar.update)
         finally:
+            bar.close()
             self.batch_size = collator.batch_size or self.batch_size
 
 
@@ -383,5 +389,5 @@ def make_scorer(loaded, cfg, *, cpu_bf16: bool = False) -> Scorer:
         loaded.model, loaded.tokenizer, batch_size=int(cfg.batch_size),
         include_eos=resolve_include_eos(cfg.get("include_eos", "auto"), loaded.arch),
         max_input_len=int(cfg.max_input_len), delimiter=str(cfg.get("delimiter", " ")), dtype=dtype,
-        stop_sequences=tuple(str(s) for s in (stops or ())),
+        stop_sequences=tuple(str(s) for s in (stops or ())), progress=bool(cfg.get("progress", False)),
     )

@@ -231,6 +231,8 @@ def score_tasks(scorer: Scorer, catalogue: Catalogue, rows_by_task: dict[str, da
         check_metric(catalogue.spec(task).metric, task)
     prompts = [p for task, rows in rows_by_task.items()
                for p in render_rows(catalogue, task, rows, variant, options_in_prompt, limit)]
+    if hasattr(scorer, "label"):  # names this pass on the scorer's progress bar
+        scorer.label = f"score {variant} ({len(rows_by_task)} tasks)"
     answers = answer_prompts(scorer, prompts, max_new_tokens, length_normalize)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, p in enumerate(prompts):
