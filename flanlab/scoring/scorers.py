@@ -38,6 +38,7 @@ from typing import Protocol
 
 import torch
 import torch.nn.functional as F
+from omegaconf import OmegaConf
 from tqdm.auto import tqdm
 from transformers import DynamicCache, EncoderDecoderCache, StoppingCriteria, StoppingCriteriaList
 
@@ -375,6 +376,12 @@ class CausalScorer(_Base):
 SCORERS: dict[str, type[_Base]] = {"seq2seq": Seq2SeqScorer, "causal": CausalScorer}
 
 
+def _progress(cfg) -> bool:
+    """``scoring.progress``; false where it points at a ``train.progress`` the config does not hold
+    (the scoring group loaded on its own, as the benchmarks do)."""
+    return bool(OmegaConf.select(cfg, "progress", default=False, throw_on_resolution_failure=False))
+
+
 def make_scorer(loaded, cfg, *, cpu_bf16: bool = False) -> Scorer:
     """The scorer for ``loaded.arch`` from the ``scoring`` config; puts the model on ``scoring.device``.
 
@@ -389,5 +396,5 @@ def make_scorer(loaded, cfg, *, cpu_bf16: bool = False) -> Scorer:
         loaded.model, loaded.tokenizer, batch_size=int(cfg.batch_size),
         include_eos=resolve_include_eos(cfg.get("include_eos", "auto"), loaded.arch),
         max_input_len=int(cfg.max_input_len), delimiter=str(cfg.get("delimiter", " ")), dtype=dtype,
-        stop_sequences=tuple(str(s) for s in (stops or ())), progress=bool(cfg.get("progress", False)),
+        stop_sequences=tuple(str(s) for s in (stops or ())), progress=_progress(cfg),
     )
