@@ -1,3 +1,0 @@
-"""flanlab: a harness for FLAN-style instruction-tuning ablations."""
-
-__version__ = "0.1.0"

@@ -1,1 +1,0 @@
-"""Training data: the rendered task mixture and its batching."""

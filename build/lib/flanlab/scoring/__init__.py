@@ -1,1 +1,0 @@
-"""Zero-shot scoring: rank classification, generation metrics, aggregation over templates."""

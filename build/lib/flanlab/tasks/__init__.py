@@ -1,6 +1,0 @@
-"""The task catalogue: what each dataset is, and where its rows come from."""
-
-from flanlab.tasks.catalogue import Catalogue
-from flanlab.tasks.spec import Prompt, TaskSpec, Template
-
-__all__ = ["Catalogue", "Prompt", "TaskSpec", "Template"]
