@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,6 +15,8 @@ import pytest
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
+COPY_SKIPS = (".git", ".venv", ".cache", "outputs", "multirun", "build", "*.egg-info", "__pycache__", "experiments",
+              "notebooks", "wandb")
 TINY_CELL = ["hydra.mode=RUN", "template=instruction", "seed=0", "tasks.train_rows=48", "tasks.eval_rows=8",
              "train.steps=4", "train.log_every=2", "train.batch_size=8", "data.max_eval_per_task=4",
              "data.indist_eval_per_task=2", "scoring.best_dev_rows=0", "scoring.bootstrap_resamples=0",
@@ -24,8 +27,10 @@ TINY_CELL = ["hydra.mode=RUN", "template=instruction", "seed=0", "tasks.train_ro
 def installed(tmp_path_factory) -> Path:
     """``pip wheel`` of the checkout, then ``pip install --no-deps --target``: the package alone, away from ROOT."""
     out = tmp_path_factory.mktemp("wheel")
+    source = out / "source"  # a copy, so the build's own build/ folder never lands in the checkout
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*COPY_SKIPS))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(out / "dist"), str(ROOT)], capture_output=True, text=True, timeout=300)
+                            "-w", str(out / "dist"), str(source)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next((out / "dist").glob("flanlab-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
