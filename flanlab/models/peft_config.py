@@ -1,0 +1,52 @@
+"""LoRA settings without importing torch or peft: presets by name, and the target modules for a model type.
+
+``flanlab.models.peft`` wraps models with these settings; the checks before a run
+(``flanlab.config_checks``) use them to catch an unknown preset or a model type without targets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from flanlab.errors import ConfigError, unknown
+
+PRESET_DIR = Path(__file__).resolve().parent.parent.parent / "conf" / "train" / "peft"
+METHODS = ("lora",)
+
+
+def presets() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def resolve_peft_config(spec: str | DictConfig | dict | None) -> DictConfig | None:
+    """``None`` for full fine-tuning; otherwise the peft settings, loading a preset by name."""
+    if spec is None or (isinstance(spec, str) and spec.lower() in ("", "none", "null")):
+        return None
+    if isinstance(spec, str):
+        if spec not in presets():
+            raise unknown("peft preset", spec, presets(), key="train.peft")
+        return OmegaConf.load(PRESET_DIR / f"{spec}.yaml")
+    cfg = OmegaConf.create(spec) if isinstance(spec, dict) else spec
+    if cfg.get("method") not in METHODS:
+        raise unknown("peft method", cfg.get("method"), METHODS, key="train.peft.method")
+    return OmegaConf.merge(OmegaConf.load(PRESET_DIR / f"{cfg.method}.yaml"), cfg)  # unset keys take the preset's
+
+
+def lora_targets(model_type: str, cfg: DictConfig, model_name: str | None = None) -> list[str]:
+    """Configured targets, else the preset's ``default_targets[model_type]``, else peft's own table."""
+    if cfg.get("target_modules"):
+        return list(cfg.target_modules)
+    defaults = cfg.get("default_targets") or {}
+    if model_type in defaults:
+        return list(defaults[model_type])
+    from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as PEFT_TABLE  # imports torch
+
+    if model_type in PEFT_TABLE:
+        return list(PEFT_TABLE[model_type])
+    model = f"model {model_name!r} is of type {model_type!r}, which has" if model_name else \
+        f"model type {model_type!r} has"
+    raise ConfigError(f"train.peft: {model} no default LoRA target modules (neither in "
+                      "conf/train/peft/lora.yaml default_targets nor in peft's table); set "
+                      "train.peft.target_modules, e.g. train.peft.target_modules='[q_proj,v_proj]'")
