@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import sys
+from functools import cache
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -14,6 +18,7 @@ from flanlab.errors import ConfigError, unknown
 
 PRESET_DIR = Path(__file__).resolve().parent.parent.parent / "conf" / "train" / "peft"
 METHODS = ("lora",)
+PEFT_TABLE = "TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING"
 
 
 def presets() -> list[str]:
@@ -41,12 +46,28 @@ def lora_targets(model_type: str, cfg: DictConfig, model_name: str | None = None
     defaults = cfg.get("default_targets") or {}
     if model_type in defaults:
         return list(defaults[model_type])
-    from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as PEFT_TABLE  # imports torch
-
-    if model_type in PEFT_TABLE:
-        return list(PEFT_TABLE[model_type])
+    table = peft_lora_table()
+    if model_type in table:
+        return list(table[model_type])
     model = f"model {model_name!r} is of type {model_type!r}, which has" if model_name else \
         f"model type {model_type!r} has"
     raise ConfigError(f"train.peft: {model} no default LoRA target modules (neither in "
                       "conf/train/peft/lora.yaml default_targets nor in peft's table); set "
                       "train.peft.target_modules, e.g. train.peft.target_modules='[q_proj,v_proj]'")
+
+
+@cache
+def peft_lora_table() -> dict[str, list[str]]:
+    """peft's default LoRA targets by model type. Importing peft takes seconds (torch, transformers), so before
+    a run the literal is read from peft's source; once peft is imported, its own table is used."""
+    if "peft.utils" not in sys.modules:
+        try:
+            folder = importlib.util.find_spec("peft").submodule_search_locations[0]  # type: ignore[union-attr]
+            for node in ast.parse((Path(folder) / "utils" / "constants.py").read_text()).body:
+                if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == PEFT_TABLE for t in node.targets):
+                    return ast.literal_eval(node.value)
+        except (AttributeError, TypeError, IndexError, OSError, SyntaxError, ValueError):
+            pass  # another layout: import it
+    from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
+
+    return dict(TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING)
