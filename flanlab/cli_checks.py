@@ -151,14 +151,11 @@ def _key_of(arg: str) -> str:
 
 def unknown_key(key: str, cfg: DictConfig, arg: str) -> ConfigError:
     """A one-line error for an override of ``key``, which ``cfg`` does not have (Hydra: "Could not override")."""
-    node, path = cfg, []
-    for part in key.split("."):
-        if not isinstance(node, DictConfig) or part not in node:
-            break
-        node, path = node[part], [*path, part]
-    where = ".".join(path)
-    siblings = [f"{where}.{k}" if where else str(k) for k in node] if isinstance(node, DictConfig) else []
-    wrong = ".".join([*path, key.split(".")[len(path)]]) if len(path) < len(key.split(".")) else key
+    parts, node, depth = key.split("."), cfg, 0
+    while depth < len(parts) and isinstance(node, DictConfig) and parts[depth] in node:
+        node, depth = node[parts[depth]], depth + 1
+    wrong, where = ".".join(parts[: depth + 1]), "".join(f"{p}." for p in parts[:depth])
+    siblings = [f"{where}{k}" for k in node] if isinstance(node, DictConfig) else []
     err = unknown("config key", wrong, siblings) if siblings else ConfigError(f"unknown config key {wrong!r}")
     return ConfigError(f"{err} (a new key needs a leading +: +{arg.lstrip('+')})")
 
@@ -213,15 +210,10 @@ def check_composed(overrides: list[Override], conf_dir: str | Path, config_name:
                    multirun: bool = False) -> None:
     """Compose the command line's configs and run ``flanlab.config_checks`` on each."""
     from flanlab.config_checks import check_config, check_split, check_types
-    from flanlab.templates.variants import check_variant
 
     for cfg, defaults, keys in composed_configs(overrides, Path(conf_dir), config_name, multirun):
         check_types(cfg, defaults, first=keys)
         check_config(cfg)
-        if cfg.template.train_variant is not None:
-            check_variant(cfg.template.train_variant, key="template.train_variant", training=True)
-        for variant in cfg.template.eval_variants:
-            check_variant(variant, key="template.eval_variants")
         check_split(cfg)
 
 

@@ -1,7 +1,7 @@
 """Checks on a composed config, before any work, each raising a one-line ``ConfigError``.
 
-``check_config(cfg)`` needs the config alone (``pipeline.check_cell`` runs it): sizes and counts, named
-choices, something to score, the model's path, and LoRA targets for the model's type.
+``check_config(cfg)`` needs the config alone (``pipeline.check_cell`` runs it): template variants and something
+to score, sizes and counts, named choices, the model's path, and LoRA targets for the model's type.
 ``check_types(cfg, defaults)`` compares every value with the type of its default, and
 ``check_split(cfg)`` builds the catalogue (specs only, no rows) and the held-out split;
 ``flanlab.cli_checks`` runs all three on each config a command line composes.
@@ -21,7 +21,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from flanlab.errors import ConfigError, FlanlabError, user_error
 
 # Sizes and counts: key -> (integer?, lowest allowed: "positive" | "zero" | "fraction", null allowed?).
-# Keys under train. and the peft settings are checked only for cells that train.
+# Keys under train. are checked only for cells that train.
 SIZES: dict[str, tuple[bool, str, bool]] = {
     **{f"train.{k}": (True, "positive", False) for k in ("steps", "batch_size", "grad_accum", "log_every",
                                                          "max_input_len", "max_target_len", "pack_len",
@@ -135,10 +135,16 @@ def check_values(cfg: DictConfig, prefix: str = "") -> None:
         check_choice(key, value, ENUMS[key])
 
 
-def check_something_to_score(cfg: DictConfig) -> None:
-    """A cell scores at least one variant, and at least one row per held-out task."""
+def check_scoring(cfg: DictConfig) -> None:
+    """Known template variants, at least one to score, and at least one row per held-out task."""
+    from flanlab.templates.variants import check_variant
+
+    if cfg.template.train_variant is not None:
+        check_variant(cfg.template.train_variant, key="template.train_variant", training=True)
     if not cfg.template.get("eval_variants"):
         raise ConfigError("template.eval_variants is empty: nothing to score")
+    for variant in cfg.template.eval_variants:
+        check_variant(variant, key="template.eval_variants")
     for key in ("data.max_eval_per_task", "tasks.eval_rows"):
         if _get(cfg, key) == 0:
             raise ConfigError(f"{key}=0 leaves nothing to score: every held-out task would score 0 rows")
@@ -146,7 +152,7 @@ def check_something_to_score(cfg: DictConfig) -> None:
 
 def check_config(cfg: DictConfig) -> None:
     """Every check that needs only the composed config."""
-    check_something_to_score(cfg)
+    check_scoring(cfg)
     check_values(cfg)
     check_model_source(cfg.model)
     check_peft(cfg)
@@ -218,7 +224,8 @@ def check_peft(cfg: DictConfig) -> None:
     """``train.peft``: a known preset or method, sizes in range, and LoRA targets for the model's type."""
     from flanlab.models.peft_config import lora_targets, resolve_peft_config
 
-    peft = resolve_peft_config(_get(cfg, "train.peft") if "train" in cfg else None)
+    spec = _get(cfg, "train.peft")
+    peft = resolve_peft_config(None if spec is _ABSENT else spec)
     if peft is None:
         return
     for key, rule in PEFT_SIZES.items():
@@ -254,19 +261,20 @@ def _fits(kind: type, value: Any) -> bool:
 
 
 def check_types(cfg: DictConfig, defaults: DictConfig, first: Iterable[str] = ()) -> None:
-    """Each value whose default is a boolean, integer, number or list has that type (keys in ``first`` first)."""
+    """Each value whose default is a boolean, integer, number, list or mapping has that type; ``first`` (the keys
+    the command line sets) are checked first, so an error names the key the user typed."""
     try:
         plain = OmegaConf.to_container(defaults, resolve=True)
     except Exception:
         plain = OmegaConf.to_container(defaults, resolve=False)
-    known = [(key, _kind_of(value)) for key, value in _nodes(plain) if _kind_of(value) is not None]
+    known = [(key, kind) for key, value in _nodes(plain) if (kind := _kind_of(value)) is not None]
     known += [(key, list) for key in NULLABLE_LISTS]
     first = tuple(first)
     known.sort(key=lambda item: not any(item[0] == f or item[0].startswith(f"{f}.") for f in first))
     for key, kind in known:
         value = _get(cfg, key)
-        if value is not _ABSENT and not _fits(kind, value):  # type: ignore[arg-type]
-            raise ConfigError(f"{key} must be {KINDS[kind]}, got {_show(value)}")  # type: ignore[index]
+        if value is not _ABSENT and not _fits(kind, value):
+            raise ConfigError(f"{key} must be {KINDS[kind]}, got {_show(value)}")
 
 
 def check_split(cfg: DictConfig) -> None:
@@ -276,13 +284,11 @@ def check_split(cfg: DictConfig) -> None:
     from flanlab.splits import make_split
 
     try:
-        catalogue = instantiate(cfg.tasks)
-        clusters = catalogue.clusters
+        clusters = instantiate(cfg.tasks).clusters
     except Exception as err:  # a FlanlabError (e.g. a missing mirror) is the user's; anything else is the run's
         cause = user_error(err)
         if isinstance(cause, FlanlabError):
             raise cause from None
         return
-    catalogue.check_clusters(cfg.heldout.clusters, key="heldout.clusters")
     make_split(clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.get("train_only"),
                eval_only=cfg.template.train_variant is None)

@@ -40,7 +40,7 @@ from flanlab.splits import Split, make_split
 from flanlab.sweeps.keys import cell_key
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.overlap import remove_overlaps
-from flanlab.templates.variants import VARIANTS, check_variant, render_for_scoring
+from flanlab.templates.variants import VARIANTS, render_for_scoring
 from flanlab.tracking.run import NullTracker, Tracker, scrub, start_tracker
 from flanlab.training.distributed import is_main
 from flanlab.training.loop import fit
@@ -76,10 +76,6 @@ def tokenizer_corpus(catalogue: Catalogue, rows_per_task: int = 200) -> list[str
 def check_cell(cfg: DictConfig) -> None:
     """Validate the cell's choices before any expensive work (``flanlab.config_checks``)."""
     check_config(cfg)
-    if cfg.template.train_variant is not None:
-        check_variant(cfg.template.train_variant, key="template.train_variant", training=True)
-    for v in cfg.template.eval_variants:
-        check_variant(v, key="template.eval_variants")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -74,6 +75,8 @@ CASES = [
     ("model_hub_offline", ["model=hf", "model.name_or_path=nobody/no-such-model"],
      ["model 'nobody/no-such-model'", "not in the Hugging Face cache", "the hub is offline (HF_HUB_OFFLINE"]),
     ("model_unset", ["model=hf"], ["model 'hf' needs model.name_or_path"]),
+    ("model_package", ["model=gemma3_270m", "model.package=no_such_gguf_package"],
+     ["model 'gemma3_270m' needs the Python package 'no_such_gguf_package'", "offline-models"]),
     # nothing to score
     ("no_eval_rows", ["data.max_eval_per_task=0"], ["data.max_eval_per_task=0 leaves nothing to score"]),
     ("no_eval_variants", ["template.eval_variants=[]"], ["template.eval_variants is empty: nothing to score"]),
@@ -210,3 +213,10 @@ def test_real_cli_exits_2_with_one_line_and_writes_nothing(tmp_path, name):
     assert all(n in line for n in _fill(needles, tmp_path)), line
     assert "Traceback" not in proc.stdout and not run.exists()
     assert not any(b"s3cr3t-value" in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_docs_list_every_case():
+    """docs/hardening.md has one table row per case, by test id."""
+    text = (ROOT / "docs" / "hardening.md").read_text()
+    documented = re.findall(r"^\| `(\w+)` \| ``", text, flags=re.MULTILINE)
+    assert sorted(documented) == sorted(name for name, _, _ in CASES)
