@@ -3,29 +3,42 @@
 * an unknown config-group option (``model=tiny_t55``): one line with a did-you-mean, instead of Hydra's
   list of options and search path;
 * an output folder (``hydra.run.dir``/``hydra.sweep.dir``, or ``./outputs``) that cannot be created or
-  written: one line, instead of the traceback of Hydra's ``mkdir``.
+  written: one line, instead of the traceback of Hydra's ``mkdir``;
+* a credential given as an override (``+logger.api_key=...``), which Hydra would save in the run's
+  ``.hydra/overrides.yaml``;
+* then the command line is composed as Hydra will compose it (each value of a ``-m`` sweep at least once)
+  and each config goes through ``flanlab.config_checks``: wrong types, bad sizes, unknown config keys,
+  a missing model, nothing to score, unknown held-out clusters, LoRA without targets.
 
-Anything these checks cannot judge (sweep functions such as ``glob(...)``, extra search paths, syntax
-errors) is left to Hydra.
+Anything these checks cannot judge (``glob(...)`` and ``interval(...)`` sweeps, extra search paths, syntax
+errors, ``--cfg``/``--help``) is left to Hydra.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import ChoiceSweep, Override
+from hydra.core.override_parser.types import ChoiceSweep, Override, RangeSweep
+from omegaconf import DictConfig
 
-from flanlab.errors import ConfigError, unknown
+from flanlab.errors import ConfigError, FlanlabError, unknown
+from flanlab.tracking.run import is_secret
 
 VALUE_FLAGS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--cfg", "-c", "--package",
                "-p", "--experimental-rerun"}
 SEARCH_FLAGS = {"--config-path", "-cp", "--config-dir", "-cd"}
 OUTPUT_KEYS = ("hydra.run.dir", "hydra.sweep.dir")
 DEFAULT_OUTPUT = "outputs"
+NO_COMPOSE_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc",
+                    "--resolve", "--version", "--experimental-rerun"}
+MAX_CONFIGS = 32  # configs composed for one sweep: each value of each swept key at least once, up to this many
+ENV_REFERENCE = re.compile(r"""(['"]?)\$\{oc\.env:[^}]*\}\1""")
+NAME_IN_VALUE = re.compile(r"([A-Za-z_][\w-]*)\s*:")
 
 
 def overrides_of(argv: Sequence[str]) -> tuple[list[str], bool]:
@@ -83,9 +96,131 @@ def check_output_dir(value: str, key: str) -> None:
                           f"{err.strerror or err}") from None
 
 
+def check_no_secrets(args: Sequence[str]) -> None:
+    """Refuse an override that sets a credential-like key: Hydra writes every override to ``.hydra/overrides.yaml``.
+
+    A reference to an environment variable (``+logger.api_key='${oc.env:WANDB_API_KEY}'``) holds no secret
+    and is allowed; so is deleting a key (``~logger.api_key``).
+    """
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if not sep or key.startswith("~") or ENV_REFERENCE.fullmatch(value.strip()):
+            continue
+        plus, key = key[: len(key) - len(key.lstrip("+"))], key.lstrip("+")
+        inside = [f"{key}.{name}" for name in NAME_IN_VALUE.findall(value) if is_secret(name)]
+        named = key if any(is_secret(part) for part in re.split(r"[./@]", key)) else next(iter(inside), None)
+        if named:
+            env = "HF_TOKEN" if re.search(r"hf|hub|hugging", named, re.IGNORECASE) else "WANDB_API_KEY"
+            raise ConfigError(f"`{named}` looks like a credential, and Hydra saves command-line overrides in the run's "
+                              ".hydra/overrides.yaml; set it in an environment variable instead (WANDB_API_KEY for "
+                              "W&B, HF_TOKEN for the Hugging Face hub), or refer to one: "
+                              f"{plus or '+'}{named}='${{oc.env:{env}}}'")
+
+
+def config_name_of(argv: Sequence[str]) -> str:
+    """The ``--config-name``/``-cn`` of a command line (``config`` without one)."""
+    name = "config"
+    for i, arg in enumerate(argv):
+        flag, sep, value = arg.partition("=")
+        if flag in ("--config-name", "-cn"):
+            name = value if sep else (argv[i + 1] if i + 1 < len(argv) else name)
+    return name
+
+
+def config_points(overrides: Sequence[Override]) -> list[list[str]] | None:
+    """The override lists of the configs to check: every sweep at its first value, then one more config per
+    other value of each sweep (at most ``MAX_CONFIGS``). None when a sweep cannot be listed (glob, interval)."""
+    options: list[list[str]] = []
+    for o in overrides:
+        if _is_hydra(o) or o.input_line is None:
+            continue  # Hydra's own settings change no job config
+        if not o.is_sweep_override():
+            options.append([o.input_line])
+        elif isinstance(o.value(), ChoiceSweep | RangeSweep):
+            options.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
+        else:
+            return None
+    first = [values[0] for values in options]
+    points = [first] + [[*first[:i], v, *first[i + 1:]] for i, values in enumerate(options) for v in values[1:]]
+    return points[:MAX_CONFIGS]
+
+
+def _key_of(arg: str) -> str:
+    return arg.split("=", 1)[0].lstrip("+~").split("@")[0]
+
+
+def unknown_key(key: str, cfg: DictConfig, arg: str) -> ConfigError:
+    """A one-line error for an override of ``key``, which ``cfg`` does not have (Hydra: "Could not override")."""
+    parts, node, depth = key.split("."), cfg, 0
+    while depth < len(parts) and isinstance(node, DictConfig) and parts[depth] in node:
+        node, depth = node[parts[depth]], depth + 1
+    wrong, where = ".".join(parts[: depth + 1]), "".join(f"{p}." for p in parts[:depth])
+    siblings = [f"{where}{k}" for k in node] if isinstance(node, DictConfig) else []
+    err = unknown("config key", wrong, siblings) if siblings else ConfigError(f"unknown config key {wrong!r}")
+    return ConfigError(f"{err} (a new key needs a leading +: +{arg.lstrip('+')})")
+
+
+def _is_hydra(override: Override) -> bool:
+    return override.key_or_group.split("/")[0].split(".")[0] == "hydra"
+
+
+def with_sweeper_params(overrides: list[Override], config_name: str, multirun: bool) -> list[Override]:
+    """``overrides`` after the swept keys of ``hydra.sweeper.params`` (an experiment's grid) when the run is a
+    sweep (``-m``, or ``hydra.mode: MULTIRUN`` in the config), as Hydra's basic sweeper combines them."""
+    from hydra import compose
+
+    first = config_points([o for o in overrides if not o.is_sweep_override()]) or [[]]
+    own = [o.input_line for o in overrides if _is_hydra(o) and not o.is_sweep_override() and o.input_line]
+    try:
+        hydra_cfg = compose(config_name=config_name, overrides=[*first[0], *own], return_hydra_config=True).hydra
+    except Exception:
+        return overrides
+    if not (multirun or str(hydra_cfg.get("mode")).endswith("MULTIRUN")):
+        return overrides
+    given = {o.key_or_group for o in overrides}
+    params = [f"{k}={v}" for k, v in (hydra_cfg.sweeper.get("params") or {}).items() if k not in given]
+    return [*OverridesParser.create().parse_overrides(params), *overrides] if params else overrides
+
+
+def composed_configs(overrides: list[Override], conf_dir: Path, config_name: str,
+                     multirun: bool) -> Iterator[tuple[DictConfig, DictConfig, list[str]]]:
+    """(config, its defaults, the keys set on the command line) for each config of ``config_points``. An
+    override of a key the config lacks is a one-line error; any other config that Hydra rejects, or a sweep
+    that cannot be listed, ends the checks, for Hydra to report or judge."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
+        points = config_points(with_sweeper_params(overrides, config_name, multirun))
+        for point in points or []:
+            groups = [a for a in point if "." not in _key_of(a) and (conf_dir / _key_of(a)).is_dir()]
+            defaults = None
+            try:
+                defaults = compose(config_name=config_name, overrides=groups)
+                cfg = compose(config_name=config_name, overrides=point)
+            except Exception as err:
+                found = re.match(r"Could not override '([^']+)'.\s*To append to your config use", str(err))
+                arg = next((a for a in point if found and _key_of(a) == found.group(1)), None)
+                if arg is None or defaults is None:
+                    return
+                raise unknown_key(found.group(1), defaults, arg) from None
+            yield cfg, defaults, [_key_of(a) for a in point if a not in groups]
+
+
+def check_composed(overrides: list[Override], conf_dir: str | Path, config_name: str = "config",
+                   multirun: bool = False) -> None:
+    """Compose the command line's configs and run ``flanlab.config_checks`` on each."""
+    from flanlab.config_checks import check_config, check_split, check_types
+
+    for cfg, defaults, keys in composed_configs(overrides, Path(conf_dir), config_name, multirun):
+        check_types(cfg, defaults, first=keys)
+        check_config(cfg)
+        check_split(cfg)
+
+
 def check_command_line(argv: Sequence[str], conf_dir: str | Path) -> None:
     """Run every check on ``argv`` (the arguments after ``python -m flanlab``)."""
     args, extra_search = overrides_of(argv)
+    check_no_secrets(args)
     try:
         overrides = OverridesParser.create().parse_overrides(args)
     except Exception:  # a syntax error: Hydra reports it in its own words
@@ -95,3 +230,10 @@ def check_command_line(argv: Sequence[str], conf_dir: str | Path) -> None:
     outputs = {o.key_or_group: str(o.value()) for o in overrides if o.key_or_group in OUTPUT_KEYS and not o.is_delete()}
     for key in OUTPUT_KEYS:
         check_output_dir(outputs.get(key, DEFAULT_OUTPUT), key)
+    if not extra_search and not any(a.split("=", 1)[0] in NO_COMPOSE_FLAGS for a in argv):
+        try:
+            check_composed(overrides, conf_dir, config_name_of(argv), multirun=bool({"-m", "--multirun"} & set(argv)))
+        except FlanlabError:
+            raise
+        except Exception:  # a config these checks cannot read: the run itself reports what is wrong with it
+            return

@@ -23,6 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from flanlab.audit import enforce as enforce_no_leak
 from flanlab.audit import leakage_audit
+from flanlab.config_checks import check_config
 from flanlab.data.ambiguity import ambiguity
 from flanlab.data.collate import tokenize_mixture
 from flanlab.data.mixture import build_mixture
@@ -39,10 +40,10 @@ from flanlab.splits import Split, make_split
 from flanlab.sweeps.keys import cell_key
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.overlap import remove_overlaps
-from flanlab.templates.variants import VARIANTS, check_variant, render_for_scoring
+from flanlab.templates.variants import VARIANTS, render_for_scoring
 from flanlab.tracking.run import NullTracker, Tracker, scrub, start_tracker
 from flanlab.training.distributed import is_main
-from flanlab.training.loop import check_train_config, fit
+from flanlab.training.loop import fit
 
 log = logging.getLogger(__name__)
 RESULTS_FILE = "results.json"
@@ -73,14 +74,8 @@ def tokenizer_corpus(catalogue: Catalogue, rows_per_task: int = 200) -> list[str
 
 
 def check_cell(cfg: DictConfig) -> None:
-    """Validate the cell's choices before any expensive work."""
-    if cfg.template.train_variant is not None:
-        check_variant(cfg.template.train_variant, key="template.train_variant", training=True)
-        check_train_config(cfg.train)
-    if not cfg.template.eval_variants:
-        raise ConfigError("template.eval_variants is empty: nothing to score")
-    for v in cfg.template.eval_variants:
-        check_variant(v, key="template.eval_variants")
+    """Validate the cell's choices before any expensive work (``flanlab.config_checks``)."""
+    check_config(cfg)
 
 
 @dataclass

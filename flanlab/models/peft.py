@@ -20,50 +20,21 @@ import logging
 from pathlib import Path
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
-from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
 
-from flanlab.errors import ConfigError, unknown
+from flanlab.errors import ConfigError
 from flanlab.io import atomic_dir
 from flanlab.models.load import LoadedModel
-from flanlab.paths import config_dir
+from flanlab.models.peft_config import lora_targets, resolve_peft_config
 
 log = logging.getLogger(__name__)
-PRESET_DIR = config_dir() / "train" / "peft"
-METHODS = ("lora",)
 BASE_FILE = "flanlab_base.json"
 
 
-def presets() -> list[str]:
-    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
-
-
-def resolve_peft_config(spec: str | DictConfig | dict | None) -> DictConfig | None:
-    """``None`` for full fine-tuning; otherwise the peft settings, loading a preset by name."""
-    if spec is None or (isinstance(spec, str) and spec.lower() in ("", "none", "null")):
-        return None
-    if isinstance(spec, str):
-        if spec not in presets():
-            raise unknown("peft preset", spec, presets(), key="train.peft")
-        return OmegaConf.load(PRESET_DIR / f"{spec}.yaml")
-    cfg = OmegaConf.create(spec) if isinstance(spec, dict) else spec
-    if cfg.get("method") not in METHODS:
-        raise unknown("peft method", cfg.get("method"), METHODS, key="train.peft.method")
-    return OmegaConf.merge(OmegaConf.load(PRESET_DIR / f"{cfg.method}.yaml"), cfg)  # unset keys take the preset's
-
-
-def target_modules(model: torch.nn.Module, cfg: DictConfig) -> list[str]:
+def target_modules(model: torch.nn.Module, cfg: DictConfig, model_name: str | None = None) -> list[str]:
     """Configured targets, else the per-architecture default from the preset, else peft's own table."""
-    if cfg.get("target_modules"):
-        return list(cfg.target_modules)
-    model_type = model.config.model_type
-    defaults = cfg.get("default_targets") or {}
-    if model_type in defaults:
-        return list(defaults[model_type])
-    if model_type in TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING:
-        return list(TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING[model_type])
-    raise ConfigError(f"no default LoRA target modules for model type {model_type!r}: set train.peft.target_modules")
+    return lora_targets(model.config.model_type, cfg, model_name)
 
 
 def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
@@ -77,7 +48,7 @@ def apply_peft(loaded: LoadedModel, spec: str | DictConfig | dict | None) -> Loa
     cfg = resolve_peft_config(spec)
     if cfg is None:
         return loaded
-    targets = target_modules(loaded.model, cfg)
+    targets = target_modules(loaded.model, cfg, loaded.name)
     lora = LoraConfig(
         task_type=TaskType.SEQ_2_SEQ_LM if loaded.arch == "seq2seq" else TaskType.CAUSAL_LM,
         r=int(cfg.r), lora_alpha=int(cfg.alpha), lora_dropout=float(cfg.dropout), bias=str(cfg.get("bias", "none")),

@@ -77,10 +77,19 @@ class CombinedCatalogue(Catalogue):
         for part in parts:
             for name in part.specs:
                 if name in self._owner:
-                    raise ConfigError(f"task name {name!r} is defined twice: in {_where(self._owner[name])} and in "
-                                      f"{_where(part)}; rename one (config key `tasks.extra`)")
+                    raise self.duplicate(name, _where(self._owner[name]), _where(part))
                 self._owner[name] = part
         self._specs = {name: part.specs[name] for name, part in self._owner.items()}
+
+    @staticmethod
+    def duplicate(name: str, first: str, second: str) -> ConfigError:
+        """The error for a task name that two parts define."""
+        return ConfigError(f"task name {name!r} is defined twice: in {first} and in {second}; rename one "
+                           "(config key `tasks.extra`)")
+
+    def source_of(self, name: str) -> str:
+        """Where task ``name`` comes from: a file, or the base catalogue's class name."""
+        return _where(self._owner[self.spec(name).name])
 
     @property
     def specs(self) -> Mapping[str, TaskSpec]:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
-SECRET_MARKERS = ("key", "token", "secret", "password")
+SECRET_MARKERS = ("key", "token", "secret", "password", "apikey")
 TABLE_ROWS = 5000  # default cap on the per-example predictions table (logger.table_rows)
 TABLE_COLUMNS = ("kind", "variant", "task", "cluster", "template", "example", "correct", "picked", "gold", "text")
 
@@ -58,7 +58,7 @@ def resolve_mode(requested: str | None) -> str:
 
 
 def is_secret(key: str) -> bool:
-    """``api_key``, ``hf_token``, ``password`` (the last word names a credential); not ``num_key_value_heads``."""
+    """If the last word of ``key`` names a credential: ``api_key``, ``hf_token``, ``apikey``; not ``max_tokens``."""
     words = key.lower().replace("-", "_").split("_")
     return words[-1] in SECRET_MARKERS
 

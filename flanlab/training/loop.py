@@ -37,7 +37,6 @@ from flanlab.training.sampler import BatchSampler, sort_key
 from flanlab.training.throughput import FlopCounter, peak_flops
 
 log = logging.getLogger(__name__)
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass
@@ -57,14 +56,10 @@ class FitResult:
 
 
 def check_train_config(cfg: DictConfig) -> None:
-    """Reject non-positive sizes before any work starts."""
-    for key in ("steps", "batch_size", "grad_accum"):
-        if int(cfg[key]) <= 0:
-            raise ConfigError(f"train.{key} must be a positive integer, got {cfg[key]!r}")
-    if float(cfg.lr) <= 0:
-        raise ConfigError(f"train.lr must be positive, got {cfg.lr!r}")
-    if cfg.get("precision", "auto") not in PRECISIONS:
-        raise ConfigError(f"train.precision must be one of {', '.join(PRECISIONS)}, got {cfg.precision!r}")
+    """Reject non-positive sizes and unknown choices of the ``train`` section before any work starts."""
+    from flanlab.config_checks import check_values
+
+    check_values(cfg, prefix="train")
 
 
 def resolve_resume(value: object) -> str:

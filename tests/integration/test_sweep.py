@@ -10,13 +10,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from flanlab.analysis.report import build_report
 from tests.conftest import ROOT
 from tests.integration.test_end_to_end import TINY
 
 pytestmark = pytest.mark.slow
-GRID = ["template=untuned,instruction", "heldout.clusters=[sentiment],[nosuch]", "heldout.name=tiny"]
+# The data.bad_rows=error cells fail while they run, on odd_boxes' train row without options; the checks before the
+# sweep cannot see rows, so the sweep starts and isolates them. (A bad config value would stop it before any cell.)
+GRID = ["template=untuned,instruction", "data.bad_rows=skip,error", "heldout.clusters=[sentiment]", "heldout.name=tiny",
+        f"tasks.extra=[{{path: {ROOT / 'tests' / 'fixtures' / 'sweep_bad_row'}}}]"]
 CALLBACKS = ["+hydra.callbacks.progress._target_=flanlab.sweeps.progress.SweepProgress"]
 
 
@@ -37,12 +41,15 @@ def test_rerun_skips_complete_cells_and_reruns_deleted_and_failed(tmp_path):
     root = tmp_path / "sweep"
     first = sweep(root, cache=tmp_path / "cache")
     assert "[sweep] 4 cells" in first.stdout
-    assert "4/4 finished: 2 done, 0 skipped, 2 failed" in first.stdout  # nosuch cells fail, the others go on
+    assert "4/4 finished: 2 done, 0 skipped, 2 failed" in first.stdout  # bad_rows=error cells fail, the others go on
     before = mtimes(root)
     assert sorted(n.split("__")[0] for n in before) == ["instruction", "untuned"]
-    failed = sorted(p.parent.name for p in root.glob("*/failed.json"))
-    assert len(failed) == 2 and all("__nosuch__" in n for n in failed)
-    assert "unknown cluster 'nosuch'" in json.loads((root / failed[0] / "failed.json").read_text())["message"]
+    failed = sorted(p.parent for p in root.glob("*/failed.json"))
+    assert len(failed) == 2 and not any((p / "results.json").exists() for p in failed)
+    for folder in failed:
+        assert "'odd_boxes' split 'train' row 3 has no answer options" in \
+            json.loads((folder / "failed.json").read_text())["message"]
+        assert OmegaConf.load(folder / ".hydra" / "config.yaml").data.bad_rows == "error"
 
     deleted = next(n for n in before if n.startswith("instruction__"))
     (root / deleted / "results.json").unlink()

@@ -9,9 +9,11 @@ from hydra.utils import instantiate
 from flanlab.data.mixture import build_mixture
 from flanlab.errors import ConfigError, DataError
 from flanlab.splits import make_split
+from flanlab.sweeps.keys import cell_key, keyed_config
 from flanlab.tasks.bigbench import load_bigbench
 from flanlab.tasks.combined import CombinedCatalogue
 from flanlab.tasks.custom import load_custom
+from flanlab.tasks.generated import SuiteCatalogue
 from flanlab.tasks.hub import HubCatalogue
 from flanlab.templates.variants import render_for_scoring
 from tests.conftest import CONF_DIR, ROOT
@@ -77,3 +79,40 @@ def test_tasks_extra_config_key_trains_and_holds_out_new_cluster():
     split = make_split(cat.clusters, ["puzzles"], cfg.split.related)
     mixture = build_mixture(cat, split, "instruction", max_per_task=10, seed=0, tasks=["kind_words"])
     assert mixture.rows_per_task == {"kind_words": 4}
+
+
+@pytest.mark.parametrize("tasks", ["suite", "control"])
+def test_tasks_extra_adds_tasks_to_the_generated_suites(tasks):
+    extra = f"tasks.extra=[{{path: {FIX / 'bigbench'}, cluster: puzzles}}, {{path: {FIX / 'custom'}}}]"
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        plain = compose(config_name="config", overrides=[f"tasks={tasks}", "tasks.train_rows=20", "tasks.eval_rows=8"])
+        cfg = compose(config_name="config", overrides=[f"tasks={tasks}", "tasks.train_rows=20", "tasks.eval_rows=8",
+                                                       extra])
+    base, cat = instantiate(plain.tasks), instantiate(cfg.tasks)
+    assert set(cat.clusters) == set(base.clusters) | {"puzzles", "sentiment"}
+    assert cat.clusters["puzzles"] == ["bigbench_animal_sounds", "bigbench_colour_mix"]
+    assert "kind_words" in cat.clusters["sentiment"] and "kind_words" not in base.specs
+    assert len(cat.train_data("kind_words")) == 4 and len(cat.eval_data("bigbench_colour_mix")) > 0
+    own = next(iter(base.specs))
+    assert cat.spec(own) == base.spec(own) and list(cat.train_data(own)) == list(base.train_data(own))
+    assert cell_key(cfg) != cell_key(plain)
+
+
+def test_empty_extra_on_a_generated_suite_keeps_its_cell_key():
+    """`tasks.extra: []` was added to suite.yaml and control.yaml; the key hashes the config as it was before."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        suite = compose(config_name="config", overrides=[])
+        flan = compose(config_name="config", overrides=["tasks=flan"])
+    assert "extra" not in keyed_config(suite)["tasks"]
+    assert keyed_config(flan)["tasks"]["extra"] == []  # flan's always had it
+
+
+def test_extra_task_named_like_a_suite_task_is_a_one_line_error(tmp_path):
+    own = next(iter(SuiteCatalogue(train_rows=20, eval_rows=8).specs))
+    text = (FIX / "custom" / "kind_words.yaml").read_text().replace("name: kind_words", f"name: {own}")
+    (tmp_path / f"{own}.yaml").write_text(text)
+    for split in ("train", "validation"):
+        (tmp_path / f"kind_words_{split}.jsonl").write_text((FIX / "custom" / f"kind_words_{split}.jsonl").read_text())
+    with pytest.raises(ConfigError, match=f"task name '{own}' is defined twice: in the SuiteCatalogue") as err:
+        SuiteCatalogue(train_rows=20, eval_rows=8, extra=[str(tmp_path)]).spec(own)
+    assert "\n" not in str(err.value)

@@ -4,6 +4,7 @@ adapters save/load/resume, and merged scoring equals adapter-wrapped scoring."""
 from __future__ import annotations
 
 import shutil
+import sys
 
 import pytest
 import torch
@@ -169,3 +170,21 @@ def test_merged_scoring_equals_wrapped(name, toy_catalogue, tmp_path):
     merged_results = score_tasks(merged_scorer, toy_catalogue, rows, "instruction")
     assert merged_scorer.loglikelihoods(pairs) == pytest.approx(wrapped_ll, abs=1e-4)
     assert [r.correct for r in merged_results] == [r.correct for r in wrapped_results]
+
+
+def test_peft_table_read_from_source_is_peft_own():
+    """The checks before a run read peft's LoRA table from its source, without importing peft."""
+    from peft.utils import TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING as imported
+
+    from flanlab.models import peft_config
+
+    peft_config.peft_lora_table.cache_clear()
+    modules = dict(sys.modules)
+    try:
+        for name in [m for m in sys.modules if m == "peft" or m.startswith("peft.")]:
+            del sys.modules[name]  # as before a run: peft not imported yet
+        from_source = peft_config.peft_lora_table()
+    finally:
+        sys.modules.update(modules)
+        peft_config.peft_lora_table.cache_clear()
+    assert from_source == dict(imported) and len(from_source) > 10
