@@ -54,7 +54,7 @@ def prompts(n: int) -> list[tuple[str, str]]:
     """(prompt, answer word) pairs: mirror reviews, else generated-suite texts with alternating answers."""
     path = next(iter(sorted(MIRROR.glob("rotten_tomatoes/**/train.jsonl"))), None) if MIRROR.exists() else None
     if path is not None:
-        rows = [json.loads(line) for line in path.read_text().splitlines()[:n]]
+        rows = [json.loads(line) for line in path.read_text().split("\n") if line.strip()][:n]  # rows hold U+2028
         texts, answers = [r["text"] for r in rows], [OPTIONS[int(r["label"]) % 2] for r in rows]
     else:
         from flanlab.pipeline import tokenizer_corpus

@@ -24,7 +24,7 @@ def _rows(yaml_path: Path, split: str, file: str, spec: TaskSpec) -> list[dict[s
     if not path.is_file():
         raise DataError(f"custom task {str(yaml_path)!r}: split {split!r} file {str(path)!r} does not exist")
     rows = []
-    for n, line in enumerate(path.read_text().splitlines(), start=1):
+    for n, line in enumerate(path.read_text().split("\n"), start=1):  # JSONL lines end at \n only (not U+2028)
         if not line.strip():
             continue
         try:

@@ -63,7 +63,7 @@ def _mirror_reviews(n: int) -> list[str]:
     files = sorted(folder.glob("**/validation.jsonl")) or sorted(folder.glob("**/*.jsonl"))
     if not files:
         pytest.skip(f"no Rotten Tomatoes rows under {MIRROR}")
-    lines = files[0].read_text().splitlines()[:n]
+    lines = [line for line in files[0].read_text().split("\n") if line.strip()][:n]  # not splitlines: rows hold U+2028
     return [f"Review: {json.loads(line)['text'].strip()}\nIs this review positive, negative, neutral or mixed?\nAnswer:"
             for line in lines]
 

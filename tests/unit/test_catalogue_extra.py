@@ -62,6 +62,16 @@ def test_custom_task_with_a_bad_label_names_file_and_line(tmp_path):
         load_custom(tmp_path / "t.yaml")
 
 
+def test_a_custom_row_holding_a_line_separator_character_stays_one_row(tmp_path):
+    """JSONL lines end at "\\n" only: a review may hold U+2028, which str.splitlines would split on."""
+    (tmp_path / "t.yaml").write_text((FIX / "custom" / "kind_words.yaml").read_text())
+    rows = '{"remark": "one\u2028two", "label": "kind"}\n{"remark": "x", "label": "unkind"}\n'
+    (tmp_path / "kind_words_train.jsonl").write_text(rows)
+    (tmp_path / "kind_words_validation.jsonl").write_text('{"remark": "hi", "label": 1}\n')
+    train = load_custom(tmp_path / "t.yaml").train_data("kind_words")
+    assert len(train) == 2 and train[0]["remark"] == "one\u2028two"
+
+
 def test_duplicate_task_names_across_catalogue_and_extra_is_one_line_error():
     with pytest.raises(ConfigError, match="task name 'rte' is defined twice") as err:
         CombinedCatalogue(HubCatalogue(tasks=["rte", "cb"]), extra=[str(FIX / "custom_dup")])
