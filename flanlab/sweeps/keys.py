@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 # Top-level keys and dotted leaves that do not change what a cell computes.
 IGNORED = ("hydra", "paths", "logger", "threads", "resume_complete", "resume_stale", "resume_stale_commit",
-           "experiment_name", "train.progress")
+           "experiment_name", "train.progress", "scoring.progress")
 KEY_LENGTH = 10
 
 

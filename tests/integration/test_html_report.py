@@ -18,7 +18,10 @@ from tests.integration.test_end_to_end import TINY
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-GRID = ["template=untuned,instruction", "heldout.clusters=[sentiment],[nosuch]", "heldout.name=tiny"]
+# The data.bad_rows=error cells fail while they run, on a fixture task's train row without options (an unknown
+# cluster would now be refused before the sweep starts).
+GRID = ["template=untuned,instruction", "data.bad_rows=skip,error", "heldout.clusters=[sentiment]",
+        f"tasks.extra=[{{path: {ROOT / 'tests' / 'fixtures' / 'sweep_bad_row'}}}]"]
 CALLBACKS = ["+hydra.callbacks.report._target_=flanlab.analysis.callback.AblationReport"]
 
 
@@ -32,7 +35,7 @@ def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory) -> Path:
-    """Two arms x two held-out choices, one of them an unknown cluster (two cells fail); W&B offline; the
+    """Two arms x two bad-row policies, one of which fails on a fixture row (two cells fail); W&B offline; the
     sweep's report callback writes report.html."""
     tmp = tmp_path_factory.mktemp("html")
     root = tmp / "sweep"
@@ -58,7 +61,7 @@ def test_report_renders_in_headless_chromium(sweep_dir, tmp_path):
     assert re.search(r"<tr><td>instruction</td><td>instruction</td><td>1</td><td>0\.\d{3}", dom)
     assert re.search(r"<tr><td>random init</td><td>instruction</td>", dom)  # a config-built untuned model
     assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', dom)
-    assert dom.count('class="failed">failed</span>') == 2 and "unknown cluster 'nosuch'" in dom
+    assert dom.count('class="failed">failed</span>') == 2 and "row 3 has no answer options" in dom
     assert 'class="filter"' in dom  # the page's script ran: it adds a filter box above each table
     assert "Sample prompts" in dom and "gold: <b>" in dom
 

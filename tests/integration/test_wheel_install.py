@@ -17,10 +17,11 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 COPY_SKIPS = (".git", ".venv", ".cache", "outputs", "multirun", "build", "*.egg-info", "__pycache__", "experiments",
               "notebooks", "wandb")
-TINY_CELL = ["hydra.mode=RUN", "template=instruction", "seed=0", "tasks.train_rows=48", "tasks.eval_rows=8",
+TINY_CELL = ["hydra.mode=RUN", "template=instruction", "heldout=control", "seed=0", "tasks.train_rows=48",
+             "tasks.eval_rows=8",
              "train.steps=4", "train.log_every=2", "train.batch_size=8", "data.max_eval_per_task=4",
              "data.indist_eval_per_task=2", "scoring.best_dev_rows=0", "scoring.bootstrap_resamples=0",
-             "logger=none", "threads=1", "hydra/launcher=basic"]
+             "logger=none", "threads=1"]
 
 
 @pytest.fixture(scope="module")
