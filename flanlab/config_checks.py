@@ -145,6 +145,12 @@ def check_scoring(cfg: DictConfig) -> None:
         raise ConfigError("template.eval_variants is empty: nothing to score")
     for variant in cfg.template.eval_variants:
         check_variant(variant, key="template.eval_variants")
+    held_back = cfg.template.get("held_back_templates", 0)
+    if not isinstance(held_back, int) or isinstance(held_back, bool) or held_back < 0:
+        raise ConfigError(f"template.held_back_templates must be a whole number >= 0, got {held_back!r}")
+    if "unseen_paraphrase" in cfg.template.eval_variants and not held_back:
+        raise ConfigError("template.eval_variants has unseen_paraphrase, which needs held-back templates: set "
+                          "template.held_back_templates to 1 or more (they then never train)")
     for key in ("data.max_eval_per_task", "tasks.eval_rows"):
         if _get(cfg, key) == 0:
             raise ConfigError(f"{key}=0 leaves nothing to score: every held-out task would score 0 rows")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from flanlab.splits import Split, make_split
 from flanlab.sweeps.keys import cell_key
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.overlap import remove_overlaps
-from flanlab.templates.variants import VARIANTS, render_for_scoring
+from flanlab.templates.variants import FLAN_VARIANTS, VARIANTS, VariantContext, render_for_scoring
 from flanlab.tracking.run import NullTracker, Tracker, scrub, start_tracker
 from flanlab.training.distributed import is_main
 from flanlab.training.loop import fit
@@ -55,18 +56,22 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def tokenizer_corpus(catalogue: Catalogue, rows_per_task: int = 200) -> list[str]:
-    """Text a config-built tokenizer learns from: every task's rows under every variant and template.
+def tokenizer_corpus(catalogue: Catalogue, rows_per_task: int = 200, variants: Sequence[str] = (),
+                     held_back: int = 0) -> list[str]:
+    """Text a config-built tokenizer learns from: every task's rows under FLAN's variants and ``variants`` (the
+    cell's scoring variants), every template.
 
     The whole catalogue (held-out tasks too) is used, like a pretrained tokenizer's corpus, so one
-    tokenizer serves every cell of a grid.
+    tokenizer serves every cell of a grid (cells of one grid share their scoring variants).
     """
     texts = []
+    context = VariantContext(list(catalogue.specs.values()), held_back=held_back)
+    scored = [*FLAN_VARIANTS, *(v for v in dict.fromkeys(variants) if v not in FLAN_VARIANTS)]
     for name, spec in catalogue.specs.items():
         rows = catalogue.train_data(name)
         for i, row in enumerate(rows.select(range(min(rows_per_task, len(rows))))):
-            for variant in VARIANTS:
-                for p in render_for_scoring(spec, row, i, variant, include_inverted=True):
+            for variant in scored:
+                for p in render_for_scoring(spec, row, i, variant, include_inverted=True, context=context):
                     texts.append(p.input)
                     texts.extend(p.references)
                     texts.extend(p.options or ())
@@ -125,6 +130,7 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
         train_inverted=bool(cfg.template.get("train_inverted", False)),
         train_heldout=bool(cfg.template.get("train_heldout", False)),
         limit=InputLimit.for_tokenizer(loaded.tokenizer, loaded.arch, int(cfg.train.max_input_len)),
+        held_back=int(cfg.template.get("held_back_templates", 0)),
     )
     mixture_hash = mixture.fingerprint()  # equal seeds, equal hashes (tests/integration/test_determinism.py)
     log.info("training mixture: %d examples, hash %s", len(mixture.examples), mixture_hash)
@@ -169,7 +175,8 @@ def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: d
     scorer = make_scorer(loaded, cfg.scoring, cpu_bf16=bool(cfg.model.get("cpu_bf16", False)))
     opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens),
             "options_in_prompt": bool(cfg.template.options_in_prompt),
-            "length_normalize": bool(cfg.scoring.get("length_normalize", False)), "limit": scorer.input_limit()}
+            "length_normalize": bool(cfg.scoring.get("length_normalize", False)), "limit": scorer.input_limit(),
+            "held_back": int(cfg.template.get("held_back_templates", 0))}
     results["zeroshot"] = {}
     for variant in cfg.template.eval_variants:
         results["zeroshot"][variant], scored = score_variant(scorer, prep.catalogue, prep.heldout_rows, variant,
@@ -238,7 +245,9 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
         torch.set_num_threads(int(cfg.threads))
     seed_everything(int(cfg.seed))
     prep = prepare(cfg)
-    loaded = apply_peft(load_model(cfg.model, corpus=lambda: tokenizer_corpus(prep.catalogue),
+    corpus = lambda: tokenizer_corpus(prep.catalogue, variants=list(cfg.template.eval_variants),  # noqa: E731
+                                      held_back=int(cfg.template.get("held_back_templates", 0)))
+    loaded = apply_peft(load_model(cfg.model, corpus=corpus,
                                    cache_dir=cfg.paths.cache_dir), cfg.train.get("peft"))  # null = full fine-tuning
     tracker: Tracker = NullTracker()
     exit_code = 1

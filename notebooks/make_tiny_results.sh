@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The notebooks' default results: a tiny ablation and a tiny num-clusters sweep on the control suite (about 2-3 minutes on 2 cores).
+# The notebooks' default results: a tiny ablation and a tiny num-clusters sweep on the control suite in OUT_DIR, and
+# a tiny prompt-semantics sweep in OUT_DIR_prompt_semantics (about 3 minutes on 2 cores).
 # Usage: notebooks/make_tiny_results.sh [OUT_DIR]   (default: outputs/tiny, relative to the repository root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,3 +13,5 @@ python -m flanlab +experiment=ablation template=untuned,no_template,instruction 
 python -m flanlab +experiment=num_clusters seed=0 \
   'heldout.train_only=[recall],[recall,presence_seen]' \
   hydra.sweep.dir="$OUT/num_clusters" logger=none "${TINY[@]}"
+python -m flanlab +experiment=prompt_semantics template=instruction,null_prompt seed=0 \
+  hydra.sweep.dir="${OUT}_prompt_semantics" logger=none "${TINY[@]}"

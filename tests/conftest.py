@@ -34,14 +34,22 @@ MIRROR_DIR = ROOT.parent / "shared" / "data" / "flan_mirror"
 
 
 def all_prompts(spec: TaskSpec, row: Mapping, index: int) -> list:
-    """Every prompt a row can become: training and scoring, all variants, inverted, options on and off."""
-    from flanlab.templates.variants import VARIANTS, render_for_scoring, render_for_training
+    """Every prompt a row can become: training and scoring, all variants (one template held back, no donor
+    tasks: the donor variants fall back to an unrelated question), inverted, options on and off."""
+    from flanlab.templates.variants import (
+        SHUFFLED,
+        TRAIN_VARIANTS,
+        VARIANTS,
+        VariantContext,
+        render_for_scoring,
+        render_for_training,
+    )
 
-    prompts = []
+    context = VariantContext([spec], held_back=1)
+    prompts = [render_for_training(spec, row, index, v, context=context) for v in TRAIN_VARIANTS if v != SHUFFLED]
     for variant in VARIANTS:
-        prompts.append(render_for_training(spec, row, index, variant))
-        prompts += render_for_scoring(spec, row, index, variant, include_inverted=True)
-        prompts += render_for_scoring(spec, row, index, variant, options_in_prompt=False)
+        prompts += render_for_scoring(spec, row, index, variant, include_inverted=True, context=context)
+        prompts += render_for_scoring(spec, row, index, variant, options_in_prompt=False, context=context)
     return prompts
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -133,13 +133,15 @@ def config_built(cell: dict) -> bool:
 @dataclass
 class GroupData:
     """One arm scored one way, every seed: per task, ``[n_seeds, n_templates, n_examples]`` arrays (NaN where a
-    seed, template or example is missing); ``types`` only for tasks whose results carry ``type_correct``."""
+    seed, template or example is missing); ``types`` only for tasks whose results carry ``type_correct``,
+    ``override`` only for those whose results carry ``override`` (NaN where an example does not tell)."""
 
     seeds: list[int]
     correct: dict[TaskKey, np.ndarray]
     types: dict[TaskKey, np.ndarray]
     meta: dict[TaskKey, dict]
     info: dict
+    override: dict[TaskKey, np.ndarray] = field(default_factory=dict)
 
 
 def _stack(seeds: list[int], entries: dict[int, list[dict]], field: str) -> np.ndarray | None:
@@ -204,6 +206,7 @@ def group_cells(cells: list[dict], key: Callable[[dict, str], tuple]) -> dict[tu
         seeds = sorted({s for by_seed in tasks.values() for s in by_seed})
         correct = {tk: _stack(seeds, e, "correct") for tk, e in tasks.items()}
         types = {tk: arr for tk, e in tasks.items() if (arr := _stack(seeds, e, "type_correct")) is not None}
+        override = {tk: arr for tk, e in tasks.items() if (arr := _stack(seeds, e, "override")) is not None}
         out[k] = GroupData(seeds, {tk: v for tk, v in correct.items() if v is not None}, types,
-                           {tk: _task_meta(e) for tk, e in tasks.items()}, infos[k])
+                           {tk: _task_meta(e) for tk, e in tasks.items()}, infos[k], override)
     return out

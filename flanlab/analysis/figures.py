@@ -140,3 +140,51 @@ def plot_training_curves(losses: pd.DataFrame) -> plt.Figure:
     axes[0][0].legend(frameon=False, title="Trained with")
     fig.tight_layout()
     return fig
+
+
+def plot_semantics_matrix(matrix: pd.DataFrame) -> plt.Figure | None:
+    """Heat map of the held-out mean: training arms (rows) × scoring variants (columns), each cell annotated."""
+    if matrix.empty:
+        return None
+    rows = list(dict.fromkeys(matrix["label"] if "label" in matrix else matrix["arm"]))
+    cols = list(dict.fromkeys(matrix["eval_variant"]))
+    key = "label" if "label" in matrix else "arm"
+    grid = matrix.pivot_table(index=key, columns="eval_variant", values="score", aggfunc="first").reindex(
+        index=rows, columns=cols)
+    fig, ax = plt.subplots(figsize=(FULL_WIDTH, 0.45 * len(rows) + 1.6))
+    image = ax.imshow(grid.to_numpy(dtype=float), cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    for (i, j), value in pd.DataFrame(grid.to_numpy(dtype=float)).stack().items():
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6,
+                color="black" if value > 0.6 else "white")
+    ax.set_xticks(range(len(cols)), cols, rotation=45, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_xlabel("scored with")
+    ax.set_ylabel("trained with")
+    fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02, label="held-out mean")
+    return fig
+
+
+def plot_reliance_override(reliance: pd.DataFrame, override: pd.DataFrame) -> plt.Figure | None:
+    """Bars with 95% CIs per training arm: instruction reliance (left) and each override rate (right)."""
+    if reliance.empty and override.empty:
+        return None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 2.4))
+    for ax, frame, value, groups, title in (
+            (left, reliance, "reliance", [None], "Reliance: instruction − null_prompt"),
+            (right, override, "override", sorted(override["eval_variant"].unique()) if not override.empty else [],
+             "Override rate (follows the stated task)")):
+        part = frame[frame["cluster"] == ALL] if not frame.empty else frame
+        arms = list(dict.fromkeys(part["arm"])) if not part.empty else []
+        width = 0.8 / max(len(groups), 1)
+        for g, group in enumerate(groups):
+            sub = part if group is None else part[part["eval_variant"] == group]
+            sub = sub.set_index("arm").reindex(arms)
+            err = [sub[value] - sub["ci_low"], sub["ci_high"] - sub[value]]
+            ax.bar([i + g * width for i in range(len(arms))], sub[value], width, yerr=err, capsize=2,
+                   color=OKABE_ITO[g % len(OKABE_ITO)], label=group, error_kw={"lw": 0.8})
+        ax.set_xticks([i + width * (len(groups) - 1) / 2 for i in range(len(arms))], arms, rotation=30, ha="right")
+        ax.axhline(0, color="black", lw=0.5)
+        ax.set_title(title)
+        if groups != [None] and groups:
+            ax.legend(frameon=False)
+    return fig

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from flanlab.analysis.collect import GroupData, arm_of, group_cells, load_cells
+from flanlab.analysis.semantics_report import build_semantics, write_semantics
 from flanlab.analysis.stats import MEAN, add_baseline, apply_holm, compare, needs_seeds_note, summarize
 from flanlab.analysis.status import grid_status
 from flanlab.analysis.tables import VARIANT_ORDER, indist_table, save_table
@@ -37,6 +38,7 @@ class Report:
     headline: dict = field(default_factory=dict)  # what report.json carries
     figures: list[Path] = field(default_factory=list)
     html: Path | None = None  # report.html, once written
+    semantics: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.semantics_report
 
 
 def is_num_clusters_cell(cell: dict) -> bool:
@@ -93,7 +95,7 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
     cells = load_cells(root)
     ablation_cells = [c for c in cells if not is_num_clusters_cell(c)]
     cluster_cells = [c for c in cells if is_num_clusters_cell(c)]
-    ablation, tasks, headline = pd.DataFrame(), pd.DataFrame(), {}
+    ablation, tasks, headline, semantics = pd.DataFrame(), pd.DataFrame(), {}, {}
     if ablation_cells:
         groups = group_cells(ablation_cells, lambda c, v: (arm_of(c), v))
         reference = REFERENCE if REFERENCE in groups else None
@@ -104,9 +106,11 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
         ablation = _sort(_labelled(add_baseline(ablation), groups), ["cluster"])
         tasks = _sort(_labelled(tasks, groups), ["cluster", "task"])
         headline = headline_json(ablation, groups, ablation_cells, extra, extra_holm)
+        semantics = build_semantics(groups, ablation, ablation_cells, n_resamples=n_resamples, seed=seed)
     num_clusters = _num_clusters(cluster_cells, n_resamples, seed) if cluster_cells else pd.DataFrame()
     return Report(ablation=ablation, wide=wide_table(ablation), indist=indist_table(ablation_cells),
-                  num_clusters=num_clusters, status=grid_status(root), tasks=tasks, headline=headline)
+                  num_clusters=num_clusters, status=grid_status(root), tasks=tasks, headline=headline,
+                  semantics=semantics)
 
 
 def _num(x: object) -> float | None:
@@ -286,9 +290,14 @@ def write_report(root: str | Path, out_dir: str | Path | None = None, *, figures
         save_table(report.num_clusters, out, "num_clusters_table")
     save_table(report.status, out, "grid_status")
     if report.headline:
-        atomic_write_json(out / "report.json", {**report.headline, "task_table": _records(report.tasks)})
+        semantics = {name: _records(t) for name, t in report.semantics.items()}
+        atomic_write_json(out / "report.json", {**report.headline, "task_table": _records(report.tasks),
+                                                **({"semantics": semantics} if semantics else {})})
     if figures:
         report.figures += _write_figures(report, out)
+    if report.semantics:
+        paths = write_semantics(report.semantics, out, figures=figures)
+        report.figures += [p for p in paths if p.parent.name == "figures"]
     if html:
         from flanlab.analysis.html_report import write_html
 

@@ -26,7 +26,7 @@ from flanlab.splits import Split
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.spec import TaskSpec
 from flanlab.templates.shuffled import donor_pools
-from flanlab.templates.variants import SHUFFLED, check_variant, render_for_training
+from flanlab.templates.variants import NO_CONTEXT, SHUFFLED, VariantContext, check_variant, render_for_training
 
 log = logging.getLogger(__name__)
 SKEW_WARN = 0.9  # warn when one class holds more than this share of a capped split
@@ -91,7 +91,7 @@ class Mixture:
 def render_task(
     catalogue: Catalogue, name: str, rows: datasets.Dataset, variant: str,
     num_templates: int | None = None, options_in_prompt: bool = True, limit: InputLimit | None = None,
-    donors: list | None = None, train_inverted: bool = False,
+    donors: list | None = None, train_inverted: bool = False, context: VariantContext = NO_CONTEXT,
 ) -> datasets.Dataset:
     """Render one task's rows (one prompt per row) with batched ``datasets.map``; with ``limit``, a row too
     long for it has its passage shortened first (``flanlab/data/truncation.py``)."""
@@ -99,7 +99,8 @@ def render_task(
 
     def one(row: dict, i: int):
         return render_for_training(spec, row, i, variant, num_templates=num_templates,
-                                   options_in_prompt=options_in_prompt, donors=donors, train_inverted=train_inverted)
+                                   options_in_prompt=options_in_prompt, donors=donors, train_inverted=train_inverted,
+                                   context=context)
 
     def batch(columns: dict[str, list], indices: list[int]) -> dict[str, list]:
         rows_ = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
@@ -128,8 +129,12 @@ def build_mixture(
     catalogue: Catalogue, split: Split, variant: str, *, max_per_task: int, seed: int,
     num_templates: int | None = None, options_in_prompt: bool = True, tasks: Iterable[str] | None = None,
     train_inverted: bool = False, train_heldout: bool = False, limit: InputLimit | None = None,
+    held_back: int = 0,
 ) -> Mixture:
     """Render every training task of ``split`` and shuffle them together.
+
+    ``held_back`` templates per task never train (``unseen_paraphrase``); donor variants draw from the mixture's
+    own tasks.
 
     ``train_heldout`` (the oracle control) lets tasks of held-out clusters train too; their scored rows come from
     another split, so they never train on a scored row.
@@ -141,6 +146,7 @@ def build_mixture(
     heldout = set(split.heldout) | set(split.removed)
     parts, counts, indices, histograms = [], {}, {}, {}
     donors = shuffled_donors(catalogue, names) if variant == SHUFFLED else {}
+    context = VariantContext([catalogue.spec(n) for n in names], held_back=held_back)
     for name in names:
         spec = catalogue.spec(name)
         if not (train_heldout and spec.cluster in split.heldout) and (
@@ -153,7 +159,8 @@ def build_mixture(
         if spec.is_classification:
             histograms[name] = label_histogram(spec, rows, split=spec.train_split)
         parts.append(render_task(catalogue, name, rows, variant, num_templates, options_in_prompt,
-                                 limit=limit, donors=donors.get(name), train_inverted=train_inverted))
+                                 limit=limit, donors=donors.get(name), train_inverted=train_inverted,
+                                 context=context))
     if not parts or sum(counts.values()) == 0:
         raise ConfigError(f"the training mixture is empty for held-out clusters {list(split.heldout)}")
     examples = datasets.concatenate_datasets(parts).shuffle(seed=seed).flatten_indices()

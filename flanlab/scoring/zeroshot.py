@@ -25,7 +25,7 @@ from flanlab.scoring.metrics import classification_metrics, exact_match_hits, ge
 from flanlab.scoring.scorers import Scorer
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.spec import Prompt, TaskSpec
-from flanlab.templates.variants import render_for_scoring
+from flanlab.templates.variants import NO_CONTEXT, VariantContext, render_for_scoring
 
 LOGLIK_OPTIONS = 8     # options whose log-likelihoods each kept prediction lists
 PICK_RATE_TOP = 10     # most chosen answers listed in ``pick_rate``
@@ -43,6 +43,8 @@ class TemplateResult:
     classification only, 1 where the picked option has the gold's answer type. ``pick_rate``: share
     of examples per answer, for the most chosen ones. ``samples``: a few prompts kept verbatim (``row``,
     ``prompt``, ``options``, ``chosen``, ``gold``), at most ``SAMPLES_PER_TASK`` per task over its templates.
+    ``override``: for variants that state another answer (``OVERRIDE_VARIANTS``), per example 1 where the
+    prediction follows the stated task, 0 where it does not, None where the stated and original answers agree.
     """
 
     task: str
@@ -59,6 +61,7 @@ class TemplateResult:
     type_correct: list[int] | None = None
     pick_rate: dict[str, float] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)
+    override: list[int | None] | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -77,13 +80,14 @@ class Answer:
 
 
 def render_rows(catalogue: Catalogue, task: str, rows: datasets.Dataset, variant: str,
-                options_in_prompt: bool = True, limit: InputLimit | None = None) -> list[Prompt]:
+                options_in_prompt: bool = True, limit: InputLimit | None = None,
+                context: VariantContext = NO_CONTEXT) -> list[Prompt]:
     spec = catalogue.spec(task)
+    opts = {"options_in_prompt": options_in_prompt, "context": context}
     if limit is not None:  # a row too long for the limit has its passage shortened (flanlab/data/truncation.py)
-        rows = [limit.fit(spec, row, lambda r, i=i: list(render_for_scoring(
-            spec, r, i, variant, options_in_prompt=options_in_prompt))) for i, row in enumerate(rows)]
-    return [p for i, row in enumerate(rows)
-            for p in render_for_scoring(spec, row, i, variant, options_in_prompt=options_in_prompt)]
+        rows = [limit.fit(spec, row, lambda r, i=i: list(render_for_scoring(spec, r, i, variant, **opts)))
+                for i, row in enumerate(rows)]
+    return [p for i, row in enumerate(rows) for p in render_for_scoring(spec, row, i, variant, **opts)]
 
 
 def answer_prompts(scorer: Scorer, prompts: list[Prompt], max_new_tokens: int,
@@ -120,10 +124,27 @@ def prediction(prompt: Prompt, answer: Answer) -> dict[str, Any]:
                 "loglik": [], "loglik_norm": [], "text": answer.text}
     options, chosen = prompt.options, answer.chosen
     loglik = answer.loglik[:LOGLIK_OPTIONS]
-    return {"picked": options[chosen] if chosen is not None else "",
-            "gold": options[prompt.label] if prompt.label is not None else "",
-            "picked_index": chosen, "gold_index": prompt.label, "loglik": loglik,
-            "loglik_norm": [s / max(len(o), 1) for s, o in zip(loglik, options, strict=False)], "text": ""}
+    out = {"picked": options[chosen] if chosen is not None else "",
+           "gold": options[prompt.label] if prompt.label is not None else "",
+           "picked_index": chosen, "gold_index": prompt.label, "loglik": loglik,
+           "loglik_norm": [s / max(len(o), 1) for s, o in zip(loglik, options, strict=False)], "text": ""}
+    if prompt.stated_task is not None or prompt.stated_label is not None or prompt.original_label is not None:
+        out |= {"stated_task": prompt.stated_task, "stated_index": prompt.stated_label,
+                "original_index": prompt.original_label}
+    return out
+
+
+def override_flags(preds: Sequence[dict]) -> list[int | None] | None:
+    """Per example, whether the prediction follows the *stated* task (1) rather than the original one (0); None
+    where the two answers are the same or either is unknown. None when no prediction records both."""
+    if not any("stated_index" in d for d in preds):
+        return None
+    out: list[int | None] = []
+    for d in preds:
+        stated, original = d.get("stated_index"), d.get("original_index")
+        out.append(None if stated is None or original is None or stated == original
+                   else int(d["picked_index"] == stated))
+    return out
 
 
 def scored_metric(spec: TaskSpec, prompt: Prompt) -> str:
@@ -215,22 +236,25 @@ def template_result(spec: TaskSpec, variant: str, template_id: str, prompts: lis
         task=spec.name, cluster=spec.cluster, variant=variant, template_id=template_id, metric=metric,
         value=value, n=len(prompts), chance=1.0 / len(prompts[0].options) if prompts[0].options else None,
         correct=scores, extra=extra, predictions=preds, type_correct=type_ok, pick_rate=pick_rates(preds),
-        samples=[sample(prompts[i], preds[i]) for i in sample_at],
+        samples=[sample(prompts[i], preds[i]) for i in sample_at], override=override_flags(preds),
     )
 
 
 def score_tasks(scorer: Scorer, catalogue: Catalogue, rows_by_task: dict[str, datasets.Dataset], variant: str,
                 *, max_new_tokens: int = 16, options_in_prompt: bool = True,
-                length_normalize: bool = False, limit: InputLimit | None = None) -> list[TemplateResult]:
+                length_normalize: bool = False, limit: InputLimit | None = None,
+                held_back: int = 0) -> list[TemplateResult]:
     """One ``TemplateResult`` per (task, template) for ``variant``; ``correct`` is in row order. With ``limit``,
-    rows too long for the scorer have their passage shortened first.
+    rows too long for the scorer have their passage shortened first. Donor variants draw from every task of the
+    catalogue; ``held_back`` templates per task form the ``unseen_paraphrase`` pool.
 
     Every task's metric is resolved first, so an unknown one fails (one line) before any scoring.
     """
     for task in rows_by_task:
         check_metric(catalogue.spec(task).metric, task)
+    context = VariantContext(list(catalogue.specs.values()), held_back=held_back)
     prompts = [p for task, rows in rows_by_task.items()
-               for p in render_rows(catalogue, task, rows, variant, options_in_prompt, limit)]
+               for p in render_rows(catalogue, task, rows, variant, options_in_prompt, limit, context)]
     if hasattr(scorer, "label"):  # names this pass on the scorer's progress bar
         scorer.label = f"score {variant} ({len(rows_by_task)} tasks)"
     answers = answer_prompts(scorer, prompts, max_new_tokens, length_normalize)

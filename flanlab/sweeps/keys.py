@@ -34,6 +34,9 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
     if isinstance(tasks, dict) and tasks.get("extra") == [] and "base" not in tasks:
         # The generated suites gained `extra` in issue 16; left empty, their cells keep the keys they had before.
         tasks.pop("extra")
+    template = data.get("template")
+    if isinstance(template, dict) and template.get("held_back_templates") == 0:
+        template.pop("held_back_templates")  # added with the prompt-semantics variants; 0 keeps the old keys
     return data
 
 

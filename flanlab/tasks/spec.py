@@ -38,6 +38,8 @@ class Template:
     input: str
     target: str = "{answer}"
     inverted: bool = False
+    # Held back from training, scored only by the ``unseen_paraphrase`` variant (``flanlab.templates.pools``).
+    held_back: bool = False
 
     def fields(self) -> set[str]:
         """Row fields this template reads (reserved placeholders excluded)."""
@@ -78,14 +80,22 @@ class TaskSpec:
     hub_path: str | None = None
     hub_config: str | None = None
     preprocess: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    # This task's answer text for *any* row with its input fields (None where it has none): lets the
+    # ``delusive_task`` variant say what the stated task would answer (generated catalogues only).
+    solver: Callable[[Mapping[str, Any]], str | None] | None = field(default=None, compare=False)
 
     @property
     def is_classification(self) -> bool:
         return self.kind == "classification"
 
     def scored_templates(self, include_inverted: bool = False) -> tuple[Template, ...]:
-        """Templates used for zero-shot scoring: the non-inverted ones unless asked otherwise."""
-        return tuple(t for t in self.templates if include_inverted or not t.inverted)
+        """Templates used for zero-shot scoring: the non-inverted ones unless asked otherwise (held-back ones
+        never: they are the ``unseen_paraphrase`` pool)."""
+        return tuple(t for t in self.templates if (include_inverted or not t.inverted) and not t.held_back)
+
+    def unseen_templates(self) -> tuple[Template, ...]:
+        """The held-back pool: templates never used in training, scored by ``unseen_paraphrase`` only."""
+        return tuple(t for t in self.templates if t.held_back)
 
     def row_options(self, row: Mapping[str, Any]) -> tuple[str, ...] | None:
         """The answer options for a row, or None for generation tasks."""
@@ -146,6 +156,12 @@ class Prompt:
     references: tuple[str, ...] = ()
     row_index: int = -1
     inverted: bool = False
+    # The prompt-semantics variants (flanlab/templates/semantics.py): the task the prompt *states* when it is not
+    # ``task``, and, within ``options``, the original task's answer and the stated task's answer. ``label`` is
+    # the one that counts; None where a variant does not define them.
+    stated_task: str | None = None
+    original_label: int | None = None
+    stated_label: int | None = None
 
 
 def validate_task(task: TaskSpec, rows: Sequence[Mapping[str, Any]] = ()) -> None:

@@ -1,5 +1,7 @@
 """The ablation's independent variable: how a row becomes a model input.
 
+FLAN's variants and their controls:
+
 * ``no_template``  - the row's input fields joined, plus the options block for classification;
 * ``dataset_name`` - a tag with the task's display name, then the same fields;
 * ``opaque_tag``   - the same with an opaque tag (``[task 417]``) in place of the name: a control for what a
@@ -8,25 +10,45 @@
 * ``shuffled_instruction`` (training only) - an instruction template of *another* task of the mixture with the
   same answer space, filled with this row's fields: instructions are present but carry no task signal.
 
+The prompt-semantics variants (``flanlab.templates.semantics``, docs/variants.md): ``null``, ``irrelevant``,
+``misleading_related``, ``misleading_unrelated``, ``delusive_task``, ``simplified``, ``negated``,
+``verbalizer_reversed``, ``verbalizer_arbitrary``, ``no_options`` and ``unseen_paraphrase`` (scoring only).
+
 For training, each row gets one template, assigned **round-robin by row index** over the task's
-first ``num_templates`` templates (inverted ones only with ``template.train_inverted``). For scoring,
-each row is rendered with every non-inverted template, and results are averaged over templates.
+first ``num_templates`` seen templates (inverted ones only with ``template.train_inverted``). For scoring,
+the template variants render each row with every seen non-inverted template, and results are averaged over
+templates; ``unseen_paraphrase`` renders it with every held-back one (``flanlab.templates.pools``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from flanlab.errors import DataError, unknown
 from flanlab.tasks.spec import Prompt, TaskSpec, Template
+from flanlab.templates import semantics
 from flanlab.templates.format import finish_input, join_fields, options_block
+from flanlab.templates.pools import Donor, delusive_donors, related_donors, seen_pool, unseen_pool
 
-VARIANTS = ("no_template", "dataset_name", "instruction", "opaque_tag")
+log = logging.getLogger(__name__)
+
+FLAN_VARIANTS = ("no_template", "dataset_name", "instruction", "opaque_tag")
+PLAIN_SEMANTIC = ("null_prompt", "irrelevant", "misleading_unrelated", "simplified")
+DONOR_VARIANTS = ("misleading_related", "delusive_task")
+# Rendered with each of the task's seen templates, like ``instruction``.
+TEMPLATE_VARIANTS = ("instruction", "no_options", "negated", "verbalizer_reversed", "verbalizer_arbitrary")
+UNSEEN = "unseen_paraphrase"
+SEMANTIC_VARIANTS = (*PLAIN_SEMANTIC, *DONOR_VARIANTS, *TEMPLATE_VARIANTS[1:], UNSEEN)
+VARIANTS = (*FLAN_VARIANTS, *SEMANTIC_VARIANTS)
 SHUFFLED = "shuffled_instruction"
-TRAIN_VARIANTS = (*VARIANTS, SHUFFLED)
+TRAIN_VARIANTS = (*(v for v in VARIANTS if v != UNSEEN), SHUFFLED)
+# Variants under which the answer that counts is the *stated* task's, and whose prompts record both answers.
+OVERRIDE_VARIANTS = ("delusive_task", "negated", "verbalizer_reversed")
 PLAIN_TEMPLATE_ID = "plain"
 
 
@@ -36,8 +58,34 @@ def check_variant(variant: str, key: str | None = None, *, training: bool = Fals
     if variant not in valid:
         if variant in TRAIN_VARIANTS:
             raise unknown("scoring variant (it is for training only)", variant, valid, key=key)
+        if variant in VARIANTS:
+            raise unknown("training variant (it is for scoring only: its templates never train)", variant, valid,
+                          key=key)
         raise unknown("template variant", variant, valid, key=key)
     return variant
+
+
+@dataclass
+class VariantContext:
+    """What some variants need beyond the row: the other tasks (donor instructions) and how many templates per
+    task are held back for ``unseen_paraphrase``. Donor pools are computed once per task."""
+
+    specs: Sequence[TaskSpec] = ()
+    held_back: int = 0
+    _donors: dict[tuple[str, str], list[Donor]] = field(default_factory=dict, repr=False)
+
+    def donors(self, task: TaskSpec, variant: str) -> list[Donor]:
+        key = (task.name, variant)
+        if key not in self._donors:
+            find = delusive_donors if variant == "delusive_task" else related_donors
+            self._donors[key] = find(task, self.specs, self.held_back)
+            if not self._donors[key]:
+                log.warning("%s: task %s has no donor task with as many input fields; it is asked an unrelated "
+                            "question instead", variant, task.name)
+        return self._donors[key]
+
+
+NO_CONTEXT = VariantContext()
 
 
 def opaque_tag(task: TaskSpec) -> str:
@@ -53,6 +101,38 @@ def _plain_input(task: TaskSpec, row: Mapping[str, Any], options_in_prompt: bool
     return body
 
 
+def instruction_prompt(task: TaskSpec, row: Mapping[str, Any], template: Template, *, options_in_prompt: bool = True,
+                       row_index: int = -1) -> Prompt:
+    """One row under one of its task's templates (an inverted template is scored as generation)."""
+    options = task.row_options(row)
+    values = {**row, "answer": task.references(row)[0],
+              "options": options_block(options) if options and options_in_prompt else ""}
+    text, target = semantics.fill(task, template, values, row_index)
+    label, references = task.label_index(row), task.references(row)
+    if template.inverted:
+        # The task turned around: the target is row text, so it is scored as generation.
+        options, label, references = None, None, (target,)
+    return Prompt(
+        task=task.name, cluster=task.cluster, variant="instruction", template_id=template.id,
+        input=finish_input(text), target=target, options=options, label=label,
+        references=references, row_index=row_index, inverted=template.inverted,
+    )
+
+
+def _template_variant(task: TaskSpec, row: Mapping[str, Any], variant: str, template: Template,
+                      options_in_prompt: bool, row_index: int) -> Prompt:
+    """A variant built on one of the task's own templates. Generation tasks have no options to hide, negate or
+    relabel: under those variants they render as ``instruction`` (with the variant's name)."""
+    if task.is_classification and not template.inverted:
+        if variant == "negated":
+            return semantics.negated(task, row, template, row_index, options_in_prompt)
+        if variant.startswith("verbalizer_"):
+            return semantics.verbalized(task, row, template, variant, row_index, options_in_prompt)
+    shown = options_in_prompt and variant != "no_options"
+    prompt = instruction_prompt(task, row, template, options_in_prompt=shown, row_index=row_index)
+    return dataclasses.replace(prompt, variant=variant)
+
+
 def render(
     task: TaskSpec,
     row: Mapping[str, Any],
@@ -61,51 +141,44 @@ def render(
     *,
     options_in_prompt: bool = True,
     row_index: int = -1,
+    context: VariantContext = NO_CONTEXT,
 ) -> Prompt:
-    """Render one row under one variant (and, for ``instruction``, one template)."""
+    """Render one row under one variant (and, for the template variants, one template)."""
     check_variant(variant)
-    references = task.references(row)
-    answer = references[0]
-    options = task.row_options(row)
-    label = task.label_index(row)
-    if variant == "instruction":
+    if variant in TEMPLATE_VARIANTS or variant == UNSEEN:
         if template is None:
-            raise ValueError(f"task {task.name!r}: the instruction variant needs a template")
-        values = {**row, "answer": answer, "options": options_block(options) if options and options_in_prompt else ""}
-        try:
-            text = template.input.format(**values)
-            target = template.target.format(**values)
-        except KeyError as err:
-            which = f"row {row_index}" if row_index >= 0 else "the row"
-            raise DataError(f"task {task.name!r} template {template.id!r} names field {err}, which {which} lacks "
-                            f"(it has {sorted(row)})") from None
-        if template.inverted:
-            # The task turned around: the target is row text, so it is scored as generation.
-            options, label, references = None, None, (target,)
-        return Prompt(
-            task=task.name, cluster=task.cluster, variant=variant, template_id=template.id,
-            input=finish_input(text), target=target, options=options, label=label,
-            references=references, row_index=row_index, inverted=template.inverted,
-        )
+            raise ValueError(f"task {task.name!r}: the {variant} variant needs a template")
+        return _template_variant(task, row, variant, template, options_in_prompt, row_index)
+    if variant in DONOR_VARIANTS:
+        donors = context.donors(task, variant)
+        if donors:
+            return semantics.donor_prompt(task, row, variant, donors[max(row_index, 0) % len(donors)], row_index,
+                                          options_in_prompt)
+        unrelated = semantics.plain_variant(task, row, "misleading_unrelated", row_index, options_in_prompt)
+        return dataclasses.replace(unrelated, variant=variant, template_id=f"{variant}:unrelated")
+    if variant in PLAIN_SEMANTIC:
+        return semantics.plain_variant(task, row, variant, row_index, options_in_prompt)
     body = _plain_input(task, row, options_in_prompt)
     if variant == "dataset_name":
         body = f"[{task.display_name}]\n{body}"
     elif variant == "opaque_tag":
         body = f"{opaque_tag(task)}\n{body}"
+    references = task.references(row)
     return Prompt(
         task=task.name, cluster=task.cluster, variant=variant, template_id=PLAIN_TEMPLATE_ID,
-        input=finish_input(body), target=answer, options=options, label=label,
+        input=finish_input(body), target=references[0], options=task.row_options(row), label=task.label_index(row),
         references=references, row_index=row_index,
     )
 
 
 def training_template(task: TaskSpec, row_index: int, num_templates: int | None = None, *,
-                      train_inverted: bool = False) -> Template:
-    """The template a training row gets: round-robin by row index over the first ``num_templates``.
+                      train_inverted: bool = False, held_back: int = 0) -> Template:
+    """The template a training row gets: round-robin by row index over the first ``num_templates`` seen ones.
 
-    Without ``train_inverted`` the pool holds the non-inverted templates only (the first N of those).
+    Without ``train_inverted`` the pool holds the non-inverted templates only (the first N of those); held-back
+    templates (``flanlab.templates.pools``) never train.
     """
-    pool = task.templates if train_inverted else task.scored_templates()
+    pool = seen_pool(task, held_back, include_inverted=train_inverted)
     pool = pool[:num_templates] if num_templates else pool
     if not pool:
         raise DataError(f"task {task.name!r} has no non-inverted template to train with "
@@ -116,31 +189,39 @@ def training_template(task: TaskSpec, row_index: int, num_templates: int | None 
 def render_for_training(
     task: TaskSpec, row: Mapping[str, Any], row_index: int, variant: str,
     *, num_templates: int | None = None, options_in_prompt: bool = True, train_inverted: bool = False,
-    donors: Sequence[tuple[str, Template]] | None = None,
+    donors: Sequence[tuple[str, Template]] | None = None, context: VariantContext = NO_CONTEXT,
 ) -> Prompt:
     """Render a training row: one prompt, the template chosen round-robin (inverted ones only if asked).
 
     ``shuffled_instruction`` takes the template from ``donors`` (``(task, template)`` pairs of other tasks,
     :func:`flanlab.templates.shuffled.donor_pools`), round-robin by row index.
     """
+    check_variant(variant, training=True)
     if variant == SHUFFLED:
         if not donors:
             raise DataError(f"task {task.name!r}: the shuffled_instruction variant needs donor templates")
         donor, template = donors[row_index % len(donors)]
         prompt = render(task, row, "instruction", template, options_in_prompt=options_in_prompt, row_index=row_index)
         return dataclasses.replace(prompt, variant=SHUFFLED, template_id=f"{donor}:{template.id}")
-    template = (training_template(task, row_index, num_templates, train_inverted=train_inverted)
-                if variant == "instruction" else None)
-    return render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index)
+    template = (training_template(task, row_index, num_templates, train_inverted=train_inverted,
+                                  held_back=context.held_back) if variant in TEMPLATE_VARIANTS else None)
+    return render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index,
+                  context=context)
 
 
 def render_for_scoring(
     task: TaskSpec, row: Mapping[str, Any], row_index: int, variant: str,
-    *, options_in_prompt: bool = True, include_inverted: bool = False,
+    *, options_in_prompt: bool = True, include_inverted: bool = False, context: VariantContext = NO_CONTEXT,
 ) -> Iterator[Prompt]:
-    """Render an evaluation row: every scored template for ``instruction``, one prompt otherwise."""
-    if variant != "instruction":
-        yield render(task, row, variant, options_in_prompt=options_in_prompt, row_index=row_index)
+    """Render an evaluation row: every seen template for the template variants, every held-back one for
+    ``unseen_paraphrase``, one prompt otherwise."""
+    if variant == UNSEEN:
+        templates: Sequence[Template] = unseen_pool(task, context.held_back)
+    elif variant in TEMPLATE_VARIANTS:
+        templates = seen_pool(task, context.held_back, include_inverted=include_inverted and variant == "instruction")
+    else:
+        yield render(task, row, variant, options_in_prompt=options_in_prompt, row_index=row_index, context=context)
         return
-    for template in task.scored_templates(include_inverted):
-        yield render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index)
+    for template in templates:
+        yield render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index,
+                     context=context)

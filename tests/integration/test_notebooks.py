@@ -1,4 +1,4 @@
-"""The four figure notebooks, executed with papermill on fresh results from a tiny run; figures must exist."""
+"""The five figure notebooks, executed with papermill on fresh results from a tiny run; figures must exist."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 NOTEBOOKS = ROOT / "notebooks"
 FIGURES = {"01_template_ablation": "template_ablation", "02_num_clusters": "num_clusters",
-           "03_prompt_explorer": None, "04_training_curves": "training_curves"}
+           "03_prompt_explorer": None, "04_training_curves": "training_curves",
+           "05_prompt_semantics": "semantics_matrix"}
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,8 @@ def test_notebook_runs_and_saves_its_figure(name, tiny_results, tmp_path):
     import papermill
 
     params = {"figures_dir": str(tmp_path / "figures"), "results_dir": str(tiny_results)}
+    if name == "05_prompt_semantics":
+        params["results_dir"] = f"{tiny_results}_prompt_semantics"
     if name == "03_prompt_explorer":
         params = {"task": "sentiment_review", "variant": "instruction"}
     if name == "04_training_curves":

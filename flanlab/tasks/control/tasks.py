@@ -22,7 +22,7 @@ target, and held-out instructions use only words of training instructions (tests
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,16 +87,32 @@ def _row(scene: Scene, query: str, answer: str) -> dict[str, Any]:
 
 
 def _spec(name: str, cluster: str, display: str, fields: tuple[str, ...], templates: tuple[Template, ...],
-          description: str, answers: str) -> TaskSpec:
+          description: str, answers: str, solver: Callable[[Mapping[str, Any]], str | None]) -> TaskSpec:
     return TaskSpec(name=name, cluster=cluster, display_name=display, kind="classification", input_fields=fields,
                     templates=templates, metric="accuracy", options_field="options", description=description,
-                    answer_types=ANSWER_TYPES, extra={"answer_space": answers})
+                    answer_types=ANSWER_TYPES, extra={"answer_space": answers}, solver=solver)
+
+
+def scene_words(row: Mapping[str, Any]) -> list[str]:
+    """The words of a row's scene."""
+    return str(row["scene"]).split()
+
+
+def word_solver(kind: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """What a lookup task of ``kind`` answers on any scene: its word of that kind, or None if it has none."""
+    return lambda row: next((w for w in scene_words(row) if KIND_OF.get(w) == kind), None)
+
+
+def presence_solver(kind: str) -> Callable[[Mapping[str, Any]], str | None]:
+    """What a presence task of ``kind`` answers on any scene."""
+    return lambda row: YES if any(KIND_OF.get(w) == kind for w in scene_words(row)) else NO
 
 
 def lookup_task(cluster: str, kind: str, bodies: tuple[tuple[str, str], ...], display: str) -> ControlTask:
     """Name (``recall``) or pick (``choose``) the scene's word of ``kind``; only scenes that have one."""
     spec = _spec(f"{cluster}_{kind}", cluster, display, ("scene",), _templates(kind, bodies),
-                 f"The {kind} word of a three-word list, ranked among the scene's mixed options.", "scene_word")
+                 f"The {kind} word of a three-word list, ranked among the scene's mixed options.", "scene_word",
+                 word_solver(kind))
     return ControlTask(spec, lambda scene, _label: scene.has(kind),
                        lambda scene, _label, _rng: _row(scene, scene.probe, scene.word_of(kind)))
 
@@ -104,7 +120,7 @@ def lookup_task(cluster: str, kind: str, bodies: tuple[tuple[str, str], ...], di
 def presence_task(kind: str, cluster: str = "presence") -> ControlTask:
     """Whether the scene has a word of ``kind`` (balanced yes/no)."""
     spec = _spec(f"presence_{kind}", cluster, f"Presence: {kind}", ("scene",), _templates(kind, PRESENCE),
-                 f"Whether a three-word list holds {article(kind)}.", YES_NO_SPACE)
+                 f"Whether a three-word list holds {article(kind)}.", YES_NO_SPACE, presence_solver(kind))
     return ControlTask(spec, lambda scene, label: scene.has(kind) == (label == 0),
                        lambda scene, label, _rng: _row(scene, scene.probe, YES if label == 0 else NO), labels=2)
 

@@ -1,0 +1,35 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Prompt semantics: train variant × eval variant, instruction reliance and override
+# Cells of `+experiment=prompt_semantics` (docs/variants.md): every model scored with every prompt variant. The
+# heat map shows the held-out mean (the one estimand of `flanlab.analysis.stats`); the bars show reliance
+# (instruction − null_prompt, paired on the same items) and the override rates (the share of items where the
+# prediction follows the *stated* task), each with its hierarchical-bootstrap 95% CI.
+
+# %% tags=["parameters"]
+results_dir = "../outputs/tiny_prompt_semantics"  # made by notebooks/make_tiny_results.sh
+figures_dir = "figures"
+n_resamples = 1000
+
+# %%
+from pathlib import Path
+
+from flanlab.analysis.figures import plot_reliance_override, plot_semantics_matrix, save_figure
+from flanlab.analysis.report import build_report
+from flanlab.analysis.semantics_report import semantics_markdown
+
+tables = build_report(results_dir, n_resamples=n_resamples).semantics
+paths = save_figure(plot_semantics_matrix(tables["matrix"]), Path(figures_dir) / "semantics_matrix")
+paths += save_figure(plot_reliance_override(tables["reliance"], tables["override"]),
+                     Path(figures_dir) / "reliance_override")
+print(semantics_markdown(tables))
+print("saved:", *paths)
