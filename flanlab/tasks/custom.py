@@ -60,7 +60,8 @@ def load_custom(path: str | Path, cluster: str | None = None) -> LocalCatalogue:
         raise DataError(f"custom task {str(path)!r} lacks {missing or ['cluster']} (see docs/custom_tasks.md)")
     try:
         templates = tuple(Template(id=str(t["id"]), input=str(t["input"]), target=str(t.get("target", "{answer}")),
-                                   inverted=bool(t.get("inverted", False))) for t in cfg["templates"])
+                                   inverted=bool(t.get("inverted", False)),
+                                   held_back=bool(t.get("held_back", False))) for t in cfg["templates"])
         spec = TaskSpec(
             name=str(cfg["name"]), cluster=str(cluster or cfg["cluster"]),
             display_name=str(cfg.get("display_name", cfg["name"])), kind=cfg["kind"],
