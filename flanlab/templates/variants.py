@@ -29,7 +29,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flanlab.errors import DataError, unknown
+from flanlab.errors import ConfigError, DataError, unknown
 from flanlab.tasks.spec import Prompt, TaskSpec, Template
 from flanlab.templates import semantics
 from flanlab.templates.format import finish_input, join_fields, options_block
@@ -55,6 +55,10 @@ PLAIN_TEMPLATE_ID = "plain"
 def check_variant(variant: str, key: str | None = None, *, training: bool = False) -> str:
     """Return ``variant`` if it is known (for training, or for scoring), else raise a one-line error."""
     valid = TRAIN_VARIANTS if training else VARIANTS
+    if variant is None:
+        where = f" (config key `{key}`)" if key else ""
+        raise ConfigError(f"a template variant is empty{where}: YAML reads a bare null as nothing; the variant "
+                          "with no words at all is null_prompt")
     if variant not in valid:
         if variant in TRAIN_VARIANTS:
             raise unknown("scoring variant (it is for training only)", variant, valid, key=key)

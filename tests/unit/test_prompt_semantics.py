@@ -166,3 +166,8 @@ def test_held_back_templates_never_train_and_are_what_unseen_paraphrase_scores()
 def test_unseen_paraphrase_is_for_scoring_only() -> None:
     with pytest.raises(ConfigError, match="scoring only"):
         check_variant("unseen_paraphrase", key="template.train_variant", training=True)
+
+
+def test_a_bare_yaml_null_as_a_variant_names_null_prompt():
+    with pytest.raises(ConfigError, match="null_prompt"):
+        check_variant(None, key="template.eval_variants")
