@@ -69,7 +69,7 @@ def run_name(cfg: DictConfig, default: str, world_size: int | None = None) -> st
     no hand-passed ``hydra.run.dir`` and whatever each node's clock says. Like a sweep's cell folder, it is
     stable: the same command again resumes from the cell's checkpoints, or skips it once it is complete.
     """
-    if world_size is None:
+    if world_size is None:  # read here: flanlab.training.distributed imports torch and transformers
         world_size = int(os.environ.get("WORLD_SIZE", 1))
     return cell_dir(cfg) if world_size > 1 else default
 
