@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -31,3 +32,17 @@ def cell_overrides(cell_dir: str | Path) -> tuple[str, ...] | None:
     if not path.exists():
         return None
     return tuple(str(o) for o in OmegaConf.load(path))
+
+
+def command_line_cells(args: Sequence[str], conf_dir: str | Path, config_name: str = "config") -> list[list[str]]:
+    """Each cell a multirun of ``args`` (the overrides after ``python -m flanlab -m``) would launch, as its
+    override list: an experiment's ``hydra.sweeper.params`` combined with the command line, the way Hydra's
+    basic sweeper combines them (the command line wins)."""
+    from hydra import initialize_config_dir
+
+    from flanlab.cli_checks import with_sweeper_params
+
+    parsed = OverridesParser.create().parse_overrides(list(args))
+    with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
+        combined = with_sweeper_params(parsed, config_name, multirun=True)
+    return [list(cell) for batch in BasicSweeper.split_arguments(combined, None) for cell in batch]

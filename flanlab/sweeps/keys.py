@@ -2,13 +2,15 @@
 
 Two cells with the same key compute the same thing, so a rerun of a sweep can skip a cell whose
 results carry its key. The key also names the cell's folder (``hydra.sweep.subdir``) through the
-``flanlab.cell_dir`` resolver, so a changed setting never reuses an old folder.
+``flanlab.cell_dir`` resolver, so a changed setting never reuses an old folder. Under torchrun, a single
+run's folder is the same name (``flanlab.run_name``), so that every rank agrees on it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -62,11 +64,31 @@ def cell_dir(cfg: DictConfig) -> str:
     return f"{cell_name(cfg)}__{cell_key(cfg)}"
 
 
+def run_name(cfg: DictConfig, default: str, world_size: int | None = None) -> str:
+    """A single run's folder name: ``default`` (a timestamp) for one process; the cell's folder name
+    (:func:`cell_dir`) when ``world_size`` (default: torchrun's ``WORLD_SIZE``) is above 1.
+
+    Every rank of a torchrun job, on every node, composes the same config and so derives the same name, with
+    no hand-passed ``hydra.run.dir`` and whatever each node's clock says. Like a sweep's cell folder, it is
+    stable: the same command again resumes from the cell's checkpoints, or skips it once it is complete.
+    """
+    if world_size is None:  # read here: flanlab.training.distributed imports torch and transformers
+        world_size = int(os.environ.get("WORLD_SIZE", 1))
+    return cell_dir(cfg) if world_size > 1 else default
+
+
 def _cell_dir_resolver(*, _root_: DictConfig) -> str:
     return cell_dir(_root_)
 
 
+def _run_name_resolver(default: str, *, _root_: DictConfig) -> str:
+    return run_name(_root_, str(default))
+
+
 def register_resolvers() -> None:
-    """Register ``${flanlab.cell_dir:}`` (used by ``hydra.sweep.subdir``); safe to call twice."""
+    """Register ``${flanlab.cell_dir:}`` (``hydra.sweep.subdir``) and ``${flanlab.run_name:<default>}``
+    (``hydra.run.dir``); safe to call twice."""
     if not OmegaConf.has_resolver("flanlab.cell_dir"):
         OmegaConf.register_new_resolver("flanlab.cell_dir", _cell_dir_resolver)
+    if not OmegaConf.has_resolver("flanlab.run_name"):
+        OmegaConf.register_new_resolver("flanlab.run_name", _run_name_resolver)

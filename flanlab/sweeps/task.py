@@ -107,8 +107,6 @@ def guarded_cell(cfg: DictConfig, output_dir: str | Path, *, choices: dict[str, 
     error is re-raised after the marker is written. Stale results under ``resume_stale=error`` raise
     a ``ConfigError`` before anything runs.
     """
-    from flanlab.pipeline import run_cell
-
     output_dir = Path(output_dir)
     key, name = cell_key(cfg), cell_name(cfg)
     decision = resume_decision(cfg, output_dir, key)
@@ -120,6 +118,8 @@ def guarded_cell(cfg: DictConfig, output_dir: str | Path, *, choices: dict[str, 
     if decision.reason:
         log.info("cell %s [%s] %s", name, key, decision.reason)
     clear_failed(output_dir)
+    from flanlab.pipeline import run_cell  # after the skip: a skipped cell never imports the model stack
+
     try:
         return run_cell(cfg, output_dir, choices=choices, group=group)
     except Exception as err:

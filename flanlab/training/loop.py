@@ -31,6 +31,7 @@ from flanlab.models.peft import is_peft
 from flanlab.tracking.run import Tracker
 from flanlab.training import checkpoint as ckpt
 from flanlab.training import distributed as dist
+from flanlab.training.fsdp import gather_whole_model
 from flanlab.training.model import TrainModule, backbone, target_tokens
 from flanlab.training.optim import make_optimizer, make_schedule
 from flanlab.training.sampler import BatchSampler, sort_key
@@ -148,7 +149,7 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     seconds = time.perf_counter() - start
     nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
     if distributed and cfg.get("parallel", "ddp") == "fsdp":
-        gather_fsdp_model(loaded, model, module, optimizer)
+        gather_fsdp_model(loaded, model, module)
     if distributed:
         del module, step_fn, optimizer
         dist.teardown()
@@ -203,12 +204,11 @@ def log_window(tracker: Tracker, step: int, window: list[float], counts: dict[st
     return mean_loss
 
 
-def gather_fsdp_model(loaded: LoadedModel, model, module, optimizer) -> None:
+def gather_fsdp_model(loaded: LoadedModel, model, module) -> None:
     """FSDP left sharded weights: rebuild a whole model on rank 0 (a collective; other ranks receive nothing)."""
-    full, _ = ckpt.gather_model_state(module, optimizer)
-    if full:
-        loaded.model = type(model)(model.config)
-        loaded.model.load_state_dict({k.removeprefix("model."): v for k, v in full.items()})
+    whole = gather_whole_model(module, model)
+    if whole is not None:
+        loaded.model = whole
 
 
 def count_tokens(counts: dict[str, float], shards: list[list[dict]], batches: list[dict], local: list[float],
