@@ -13,5 +13,5 @@ python -m flanlab +experiment=ablation template=untuned,no_template,instruction 
 python -m flanlab +experiment=num_clusters seed=0 \
   'heldout.train_only=[recall],[recall,presence_seen]' \
   hydra.sweep.dir="$OUT/num_clusters" logger=none "${TINY[@]}"
-python -m flanlab +experiment=prompt_semantics template=instruction,null_prompt seed=0 \
+python -m flanlab +experiment=prompt_semantics template=instruction seed=0 \
   hydra.sweep.dir="${OUT}_prompt_semantics" logger=none "${TINY[@]}"
