@@ -69,13 +69,13 @@ def donor_prompt(task: TaskSpec, row: Mapping[str, Any], variant: str, donor: Do
     spec, template = donor
     options = task.row_options(row)
     block = options_block(options) if options and options_in_prompt else ""
-    values = {**remap(spec, task, row), "answer": task.references(row)[0], "options": block}
-    text, _ = fill(spec, template, values, row_index)
+    mapped = remap(spec, task, row)
+    text, _ = fill(spec, template, {**mapped, "answer": task.references(row)[0], "options": block}, row_index)
     if block and "{options}" not in template.input:
         text = f"{text.rstrip()}\n{block}"
     changes: dict[str, Any] = {"stated_task": spec.name, "original_label": task.label_index(row)}
     if variant == "delusive_task" and options and spec.solver is not None:
-        stated = spec.solver(remap(spec, task, row))
+        stated = spec.solver(mapped)
         changes["stated_label"] = options.index(stated) if stated in options else None
     return _base(task, row, variant, variant, text, row_index, **changes)
 
@@ -89,7 +89,8 @@ def negation_distractor(task: TaskSpec, options: Sequence[str], label: int, row_
     return pool[zlib.crc32(f"{task.name}:{row_index}".encode()) % len(pool)]
 
 
-def _instruction_values(task: TaskSpec, row: Mapping[str, Any], options_text: str) -> dict[str, Any]:
+def instruction_values(task: TaskSpec, row: Mapping[str, Any], options_text: str) -> dict[str, Any]:
+    """What a task's own template is filled with: the row, its answer and the options text."""
     return {**row, "answer": task.references(row)[0], "options": options_text}
 
 
@@ -102,7 +103,7 @@ def negated(task: TaskSpec, row: Mapping[str, Any], template: Template, row_inde
     wrong = negation_distractor(task, options, label, row_index)
     pair = sorted((label, wrong))
     shown = tuple(options[i] for i in pair)
-    values = _instruction_values(task, row, options_block(shown) if options_in_prompt else "")
+    values = instruction_values(task, row, options_block(shown) if options_in_prompt else "")
     text, _ = fill(task, template, values, row_index)
     return _base(task, row, "negated", template.id, f"{phrases.NEGATION}\n{text}", row_index, options=shown,
                  label=pair.index(wrong), target=options[wrong], references=(options[wrong],),
@@ -144,7 +145,7 @@ def verbalized(task: TaskSpec, row: Mapping[str, Any], template: Template, varia
                                                        for s, m in zip(shown, options, strict=True)))
         original = None
     block = f"{mapping}\n{options_block(shown)}" if options_in_prompt else mapping
-    text, _ = fill(task, template, _instruction_values(task, row, block), row_index)
+    text, _ = fill(task, template, instruction_values(task, row, block), row_index)
     if "{options}" not in template.input:
         text = f"{text.rstrip()}\n{block}"
     return _base(task, row, variant, template.id, text, row_index, options=shown, target=shown[label],

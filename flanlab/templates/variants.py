@@ -109,8 +109,7 @@ def instruction_prompt(task: TaskSpec, row: Mapping[str, Any], template: Templat
                        row_index: int = -1) -> Prompt:
     """One row under one of its task's templates (an inverted template is scored as generation)."""
     options = task.row_options(row)
-    values = {**row, "answer": task.references(row)[0],
-              "options": options_block(options) if options and options_in_prompt else ""}
+    values = semantics.instruction_values(task, row, options_block(options) if options and options_in_prompt else "")
     text, target = semantics.fill(task, template, values, row_index)
     label, references = task.label_index(row), task.references(row)
     if template.inverted:
