@@ -13,7 +13,7 @@ import contextlib
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,6 @@ class FitResult:
     peak_flops_source: str = ""
     global_batch: int = 0
     resumed_from: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def check_train_config(cfg: DictConfig) -> None:
@@ -71,6 +70,33 @@ def resolve_resume(value: object) -> str:
     return text
 
 
+@dataclass
+class Setup:
+    """What the loop needs, built once by ``set_up``: where it runs, the wrapped model, optimiser, data order and
+    the counters' constants."""
+
+    device: torch.device
+    distributed: bool
+    rank: int
+    world: int
+    micro: int
+    accum: int
+    dtype: torch.dtype
+    model: Any
+    module: Any
+    step_fn: Any
+    optimizer: Any
+    schedule: Any
+    collate: Any
+    rows: list[dict]
+    sampler: BatchSampler
+    flops: FlopCounter
+    head_only: bool
+    peak: float
+    peak_source: str
+    fingerprint: str
+
+
 def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: Tracker, seed: int, *,
         checkpoint_dir: str | Path | None = None, resume: object = "auto", cpu_bf16: bool = False,
         cache_dir: str | Path | None = None) -> FitResult:
@@ -79,15 +105,38 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     ``cpu_bf16``: the model's config opts in to bf16 autocast on a bf16-capable CPU under
     ``precision: auto``; ``cache_dir``: where the measured peak FLOP/s is cached (``paths.cache_dir``).
     """
-    # --- set up: device, precision, process group, model wrapper, optimiser, data order ---
     check_train_config(cfg)
-    resume = resolve_resume(resume)
+    run = set_up(loaded, data, cfg, seed, cpu_bf16, cache_dir)
+    found, (start_step, losses, window) = resume_from(checkpoint_dir, resolve_resume(resume), run, loaded.name)
+    steps, every = int(cfg.steps), int(cfg.get("checkpoint_every", 0) or 0)
+    counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0}
+    show = cfg.get("progress", True) and dist.is_main()
+    bar = tqdm(range(start_step, steps + 1), desc="train", disable=not show, mininterval=2)
+    start = time.perf_counter()
+    for step in bar:
+        train_step(run, cfg, counts, window, loaded.arch)
+        if step % int(cfg.log_every) == 0 or step == steps:
+            mean_loss = log_window(tracker, step, window, counts, time.perf_counter() - start, run.peak,
+                                   run.schedule.get_last_lr()[0], run.device)
+            losses.append((step, mean_loss))
+            bar.set_postfix(loss=f"{mean_loss:.3f}")
+            window = [0.0, 0.0]
+        if checkpoint_dir and ((every and step % every == 0) or step == steps):
+            save_checkpoint(checkpoint_dir, step, run.module, run.optimizer, int(cfg.get("keep_checkpoints", 1)), {
+                "schedule": run.schedule.state_dict(), "sampler": run.sampler.state_dict(), "losses": losses,
+                "window": window, "fingerprint": run.fingerprint, "model_name": loaded.name})
+    seconds = time.perf_counter() - start
+    return wrap_up(run, loaded, cfg, counts, seconds, losses, start_step - 1 if found is not None else None)
+
+
+def set_up(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, seed: int, cpu_bf16: bool,
+           cache_dir: str | Path | None) -> Setup:
+    """Device, precision, process group, model wrapper, optimiser, schedule, data order and FLOP counter."""
     steps, accum, micro = int(cfg.steps), int(cfg.grad_accum), int(cfg.batch_size)
     device = dist.device_for(cfg.get("device", "auto"))
     distributed = dist.setup(device)
     rank, world = dist.rank(), dist.world_size()
-    precision = cfg.get("precision", "auto")
-    dtype = resolve_precision(device, precision, cpu_bf16=cpu_bf16)
+    dtype = resolve_precision(device, cfg.get("precision", "auto"), cpu_bf16=cpu_bf16)
     torch.manual_seed(seed + rank)
     model = loaded.model.to(device).train()
     target_only = bool(cfg.get("target_only_logits", True))
@@ -95,70 +144,64 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     step_fn = torch.compile(module) if cfg.get("compile", False) else module
     optimizer = make_optimizer(module, cfg.optimizer, float(cfg.lr), float(cfg.weight_decay))
     schedule = make_schedule(optimizer, cfg.schedule, int(cfg.warmup_steps), steps)
-    global_batch = micro * accum * world
-    collate, rows, sampler = batching(loaded, data, cfg, global_batch, seed)
+    collate, rows, sampler = batching(loaded, data, cfg, micro * accum * world, seed)
     flops = FlopCounter(model, loaded.arch, frozen_base=is_peft(model))  # LoRA: no weight gradients
     head_only = loaded.arch == "causal" and target_only and backbone(model) is not None  # LM head at targets only
     peak, peak_source = peak_flops(device, dtype, cfg.get("peak_flops"), cache_dir)
-    fingerprint = ckpt.model_fingerprint(model)
-    every, keep = int(cfg.get("checkpoint_every", 0) or 0), int(cfg.get("keep_checkpoints", 1))
+    return Setup(device, distributed, rank, world, micro, accum, dtype, model, module, step_fn, optimizer, schedule,
+                 collate, rows, sampler, flops, head_only, peak, peak_source, ckpt.model_fingerprint(model))
 
-    # --- resume: model, optimiser, schedule, RNG and data position from the newest checkpoint ---
-    counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0}
+
+def resume_from(checkpoint_dir: str | Path | None, resume: str, run: Setup,
+                name: str) -> tuple[Path | None, tuple[int, list, list[float]]]:
+    """The newest checkpoint (unless ``resume`` is false) and what ``restore`` takes from it."""
     found = ckpt.latest(checkpoint_dir) if checkpoint_dir and resume != "false" else None
     if resume == "true" and found is None:
         raise ConfigError(f"resume=true but there is no checkpoint under {checkpoint_dir}")
-    start_step, losses, window = restore(found, fingerprint, loaded.name, module, optimizer, schedule, sampler, rank)
+    return found, restore(found, run.fingerprint, name, run.module, run.optimizer, run.schedule, run.sampler,
+                          run.rank)
 
-    # --- train ---
-    autocast = torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else contextlib.nullcontext()
-    show = cfg.get("progress", True) and dist.is_main()
-    bar = tqdm(range(start_step, steps + 1), desc="train", disable=not show, mininterval=2)
-    start = time.perf_counter()
-    for step in bar:
-        idx = next(sampler)[rank * micro * accum : (rank + 1) * micro * accum]
-        shards = [[rows[i] for i in idx[j * micro : (j + 1) * micro]] for j in range(accum)]
-        batches = [{k: v.to(device) for k, v in collate(s).items()} for s in shards]
-        local = [float(target_tokens(b, loaded.arch)) for b in batches]
-        (global_tokens,) = dist.all_sum([sum(local)], device)
-        for j, batch in enumerate(batches):
-            with dist.grad_sync(module, j == accum - 1), autocast:
-                loss_sum = step_fn(**batch)
-            (loss_sum * world / global_tokens).backward()  # DDP averages gradients over `world`
-            window[0] += loss_sum.item()
-        window[1] += sum(local)
-        count_tokens(counts, shards, batches, local, flops, loaded.arch, head_only)
-        if cfg.clip_norm:
-            torch.nn.utils.clip_grad_norm_(module.parameters(), float(cfg.clip_norm))
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad(set_to_none=True)
 
-        if step % int(cfg.log_every) == 0 or step == steps:
-            mean_loss = log_window(tracker, step, window, counts, time.perf_counter() - start, peak,
-                                   schedule.get_last_lr()[0], device)
-            losses.append((step, mean_loss))
-            bar.set_postfix(loss=f"{mean_loss:.3f}")
-            window = [0.0, 0.0]
-        if checkpoint_dir and ((every and step % every == 0) or step == steps):
-            save_checkpoint(checkpoint_dir, step, module, optimizer, keep, {
-                "schedule": schedule.state_dict(), "sampler": sampler.state_dict(), "losses": losses,
-                "window": window, "fingerprint": fingerprint, "model_name": loaded.name})
+def train_step(run: Setup, cfg: DictConfig, counts: dict[str, float], window: list[float], arch: str) -> None:
+    """One optimiser step: this process's micro-batches, forward, backward (loss over the global batch's target
+    tokens), clip, update; adds the summed loss and target tokens to ``window``."""
+    micro, accum = run.micro, run.accum
+    idx = next(run.sampler)[run.rank * micro * accum : (run.rank + 1) * micro * accum]
+    shards = [[run.rows[i] for i in idx[j * micro : (j + 1) * micro]] for j in range(accum)]
+    batches = [{k: v.to(run.device) for k, v in run.collate(s).items()} for s in shards]
+    local = [float(target_tokens(b, arch)) for b in batches]
+    (global_tokens,) = dist.all_sum([sum(local)], run.device)
+    autocast = (torch.autocast(run.device.type, dtype=run.dtype) if run.dtype != torch.float32
+                else contextlib.nullcontext())
+    for j, batch in enumerate(batches):
+        with dist.grad_sync(run.module, j == accum - 1), autocast:
+            loss_sum = run.step_fn(**batch)
+        (loss_sum * run.world / global_tokens).backward()  # DDP averages gradients over `world`
+        window[0] += loss_sum.item()
+    window[1] += sum(local)
+    count_tokens(counts, shards, batches, local, run.flops, arch, run.head_only)
+    if cfg.clip_norm:
+        torch.nn.utils.clip_grad_norm_(run.module.parameters(), float(cfg.clip_norm))
+    run.optimizer.step()
+    run.schedule.step()
+    run.optimizer.zero_grad(set_to_none=True)
 
-    # --- wrap up: totals over all processes, leave the process group; the model stays on its device ---
-    seconds = time.perf_counter() - start
-    nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], device)
-    if distributed and cfg.get("parallel", "ddp") == "fsdp":
-        gather_fsdp_model(loaded, model, module)
-    if distributed:
-        del module, step_fn, optimizer
+
+def wrap_up(run: Setup, loaded: LoadedModel, cfg: DictConfig, counts: dict[str, float], seconds: float,
+            losses: list, resumed_from: int | None) -> FitResult:
+    """Totals over all processes, the FSDP gather, leaving the process group; the model stays on its device."""
+    nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], run.device)
+    if run.distributed and cfg.get("parallel", "ddp") == "fsdp":
+        gather_fsdp_model(loaded, run.model, run.module)
+    if run.distributed:
+        run.module = run.step_fn = run.optimizer = None
         dist.teardown()
     loaded.model.eval()  # stays on the training device; make_scorer moves it to scoring.device
-    return FitResult(steps=steps, final_loss=losses[-1][1], seconds=seconds, tokens_per_s=nonpad / max(seconds, 1e-9),
-                     losses=losses, nonpad_fraction=nonpad / max(slots, 1.0),
-                     mfu=fl / max(seconds, 1e-9) / peak if peak else 0.0, peak_flops=peak,
-                     peak_flops_source=peak_source, global_batch=global_batch,
-                     resumed_from=start_step - 1 if found is not None else None)
+    return FitResult(steps=int(cfg.steps), final_loss=losses[-1][1], seconds=seconds,
+                     tokens_per_s=nonpad / max(seconds, 1e-9), losses=losses, nonpad_fraction=nonpad / max(slots, 1.0),
+                     mfu=fl / max(seconds, 1e-9) / run.peak if run.peak else 0.0, peak_flops=run.peak,
+                     peak_flops_source=run.peak_source, global_batch=run.micro * run.accum * run.world,
+                     resumed_from=resumed_from)
 
 
 def batching(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, global_batch: int,
@@ -223,10 +266,10 @@ def count_tokens(counts: dict[str, float], shards: list[list[dict]], batches: li
                            for b in batches)
 
 
-def save_checkpoint(checkpoint_dir: str | Path, step: int, module, optimizer, keep: int, extra: dict) -> None:
+def save_checkpoint(checkpoint_dir: str | Path, step: int, module, optimizer, keep: int, state: dict) -> None:
     """Gather model, optimiser and every process's RNG state (collectives), then save on rank 0."""
     model_state, optim_state = ckpt.gather_model_state(module, optimizer)
     rngs = dist.gather_objects(ckpt.rng_state())
     if dist.is_main():
         ckpt.save(checkpoint_dir, step, {"step": step, "model": model_state, "optimizer": optim_state,
-                                         "rng": rngs, **extra}, keep=keep)
+                                         "rng": rngs, **state}, keep=keep)
