@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from flanlab.scoring.estimand import TaskKey, clusters_and_mean, task_scores
+
 RESULTS_FILE = "results.json"
 
 
@@ -23,51 +25,28 @@ def load_cells(root: str | Path) -> list[dict]:
     return cells
 
 
+def variant_clusters(block: dict) -> dict[str, float]:
+    """A stored variant block's cluster scores (``summarize``); older results.json files without them are rolled
+    up from their task scores by the same estimand."""
+    if "clusters" in block:
+        return block["clusters"]
+    return clusters_and_mean(task_scores(block["tasks"]))[0]
+
+
 def scores_frame(cells: list[dict]) -> pd.DataFrame:
-    """One row per (cell, scoring variant, held-out cluster): the template-averaged cluster score."""
+    """One row per (cell, scoring variant, held-out cluster): the stored template-averaged cluster score."""
     rows = []
     for cell in cells:
         info = cell["cell"]
         for variant, block in cell.get("zeroshot", {}).items():
-            by_cluster: dict[str, list[float]] = {}
-            for summary in block["tasks"].values():
-                by_cluster.setdefault(summary["cluster"], []).append(summary["mean"])
-            for cluster, values in by_cluster.items():
+            for cluster, score in variant_clusters(block).items():
                 rows.append({
                     "arm": arm_of(cell), "train_variant": info["train_variant"], "eval_variant": variant,
-                    "cluster": cluster,
-                    "seed": info["seed"], "model": info["model"], "score": sum(values) / len(values),
+                    "cluster": cluster, "seed": info["seed"], "model": info["model"], "score": score,
                     "dir": cell["dir"], "heldout": "+".join(info["heldout"]),
                     "n_train_clusters": len(cell.get("split", {}).get("train", [])),
                 })
     return pd.DataFrame(rows)
-
-
-def example_frame(cells: list[dict]) -> pd.DataFrame:
-    """One row per (cell, scoring variant, held-out task, example): the example's score averaged over templates.
-
-    The per-example ``correct`` lists of a task's templates cover the same rows in the same order, so
-    their column mean is the example's template-averaged score; bootstrap CIs and paired tests use it.
-    """
-    frames = []
-    for cell in cells:
-        info = cell["cell"]
-        base = {"arm": arm_of(cell), "train_variant": info["train_variant"], "heldout": "+".join(info["heldout"]),
-                "seed": info["seed"],
-                "n_train_clusters": len(cell.get("split", {}).get("train", [])), "model": info["model"]}
-        for variant, block in cell.get("zeroshot", {}).items():
-            by_task: dict[str, list[list[int]]] = {}
-            clusters = {}
-            for t in block["templates"]:
-                by_task.setdefault(t["task"], []).append(t["correct"])
-                clusters[t["task"]] = t["cluster"]
-            for task, lists in by_task.items():
-                if len({len(c) for c in lists}) != 1:
-                    raise ValueError(f"{cell['dir']}: templates of task {task!r} scored different numbers of rows")
-                scores = np.asarray(lists, dtype=float).mean(axis=0)
-                frames.append(pd.DataFrame({**base, "eval_variant": variant, "cluster": clusters[task], "task": task,
-                                            "example": np.arange(len(scores)), "score": scores}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def loss_frame(cells: list[dict]) -> pd.DataFrame:
@@ -113,7 +92,6 @@ def wandb_loss_frame(root: str | Path) -> pd.DataFrame:
 
 # --- Per-template arrays for the hierarchical bootstrap -----------------------------------------------------------
 
-TaskKey = tuple[str, str]  # (cluster, task)
 
 
 def arm_of(cell: dict) -> str:

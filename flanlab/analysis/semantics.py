@@ -25,6 +25,7 @@ from scipy.stats import kendalltau
 from flanlab.analysis.collect import GroupData, TaskKey, arm_of
 from flanlab.analysis.stats import MEAN, RATIO, compare
 from flanlab.scoring.bootstrap import MIN_SEEDS_FOR_P, hierarchical_bootstrap, holm
+from flanlab.scoring.estimand import clusters_and_mean
 from flanlab.templates.variants import OVERRIDE_VARIANTS, SEMANTIC_VARIANTS, VARIANTS
 
 NULL, INSTRUCTION = "null_prompt", "instruction"
@@ -97,14 +98,9 @@ def override_table(groups: dict[tuple, GroupData], *, n_resamples: int = 1000, s
 
 
 def _cluster_mean(values: dict[TaskKey, float]) -> dict[str, float]:
-    """Tasks → clusters (mean), then the mean over clusters, as the estimand weighs them."""
-    by_cluster: dict[str, list[float]] = {}
-    for (cluster, _), v in values.items():
-        if np.isfinite(v):
-            by_cluster.setdefault(cluster, []).append(v)
-    out = {c: float(np.mean(v)) for c, v in sorted(by_cluster.items())}
-    out[MEAN] = float(np.mean(list(out.values()))) if out else float("nan")
-    return out
+    """Tasks → clusters, then the mean over clusters, by the estimand (``flanlab.scoring.estimand``)."""
+    clusters, mean = clusters_and_mean({k: v for k, v in values.items() if np.isfinite(v)})
+    return {**clusters, MEAN: mean}
 
 
 def floor_table(groups: dict[tuple, GroupData], ablation: pd.DataFrame) -> pd.DataFrame:

@@ -1,10 +1,13 @@
-"""From per-template results to task, cluster and held-out figures (templates averaged first).
+"""One cell's scores under one variant, summarised once: ``summarize`` turns per-template results into the block
+stored in ``results.json`` (tasks, clusters, the held-out mean, CIs, best-dev); ``flat_metrics`` only formats that
+block as W&B keys. Reports and notebooks read the same stored block.
 
-* Per task: mean, median, max and std of the primary metric over its templates, the mean of
-  every other metric, and (when asked) a bootstrap 95% interval resampling examples.
+* Per task: mean, median, max and std of the declared metric over its templates, the mean of every other
+  metric, and (when asked) a bootstrap 95% interval resampling examples.
+* Clusters and the held-out mean: rolled up by ``flanlab.scoring.estimand`` (tasks weigh equally in a
+  cluster, clusters in the mean), with bootstrap intervals over the same roll-up.
 * Best-dev-template: per task, the template with the highest score on a dev slice, reported with
   its score on the eval rows (FLAN's "best template on dev" figure).
-* Cluster means (tasks averaged equally) and the held-out mean (clusters averaged equally).
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from flanlab.scoring.bootstrap import bootstrap_ci, resampled_means, stratified_bootstrap_ci
+from flanlab.scoring.bootstrap import bootstrap_ci, resampled_means
+from flanlab.scoring.estimand import MEAN, TaskKey, clusters_and_mean, levels, task_scores
 from flanlab.scoring.zeroshot import TemplateResult
+
+LEVEL = 0.95
 
 
 def _by_task(results: Sequence[TemplateResult]) -> dict[str, list[TemplateResult]]:
@@ -56,33 +63,45 @@ def task_summary(results: Sequence[TemplateResult], n_resamples: int = 0, seed: 
     return out
 
 
-def cluster_means(tasks: dict[str, dict], key: str = "mean") -> dict[str, float]:
-    """Unweighted mean of each cluster's task figures (``key`` of each task summary)."""
-    by_cluster: dict[str, list[float]] = defaultdict(list)
-    for summary in tasks.values():
-        by_cluster[summary["cluster"]].append(summary[key])
-    return {c: statistics.fmean(v) for c, v in by_cluster.items()}
+def _matrices(results: Sequence[TemplateResult]) -> dict[TaskKey, np.ndarray]:
+    return {(rs[0].cluster, task): correct_matrix(rs) for task, rs in _by_task(results).items()}
 
 
-def heldout_mean(clusters: dict[str, float]) -> float:
-    """The held-out mean: clusters weigh equally, whatever their number of tasks."""
-    return statistics.fmean(clusters.values()) if clusters else float("nan")
+def _percentiles(values: np.ndarray) -> tuple[float, float]:
+    low, high = np.percentile(values, [(1 - LEVEL) / 2 * 100, (1 + LEVEL) / 2 * 100])
+    return float(low), float(high)
 
 
 def cluster_cis(results: Sequence[TemplateResult], n_resamples: int = 1000,
                 seed: int = 0) -> dict[str, tuple[float, float]]:
-    """Bootstrap 95% intervals of each cluster mean and (key ``"mean"``) of the held-out mean."""
-    matrices: dict[str, list[np.ndarray]] = defaultdict(list)
-    for rs in _by_task(results).values():
-        matrices[rs[0].cluster].append(correct_matrix(rs))
-    out = {c: stratified_bootstrap_ci(m, n_resamples, seed) for c, m in matrices.items()}
+    """Bootstrap 95% intervals of each cluster score and (key ``"mean"``) of the held-out mean: each task's
+    examples resampled on their own, the resampled task means rolled up like the point estimate."""
+    matrices = _matrices(results)
+    out = {}
+    for c in dict.fromkeys(c for c, _ in matrices):
+        rng = np.random.default_rng(seed)  # one generator per cluster: a cluster's interval ignores the others
+        draws = {k: resampled_means(m, n_resamples, rng) for k, m in matrices.items() if k[0] == c}
+        out[c] = _percentiles(levels(draws)[("cluster", c)])
     if matrices:
-        # Held-out mean = mean of cluster means = task means weighted 1 / (clusters * tasks in cluster).
         rng = np.random.default_rng(seed)
-        per_cluster = [np.mean([resampled_means(m, n_resamples, rng) for m in ms], axis=0) for ms in matrices.values()]
-        low, high = np.percentile(np.mean(per_cluster, axis=0), [2.5, 97.5])
-        out["mean"] = (float(low), float(high))
+        out["mean"] = _percentiles(levels({k: resampled_means(m, n_resamples, rng) for k, m in matrices.items()})[MEAN])
     return out
+
+
+def summarize(results: Sequence[TemplateResult], *, n_resamples: int = 0, seed: int = 0,
+              dev: Sequence[TemplateResult] | None = None) -> dict[str, Any]:
+    """The stored block of one variant: ``templates``, ``tasks``, ``clusters``, ``mean``, and when asked ``cis``
+    and ``best_dev`` (per task, with ``best_dev_clusters`` and ``best_dev_mean``)."""
+    tasks = task_summary(results, n_resamples, seed)
+    clusters, mean = clusters_and_mean(task_scores(tasks))
+    block: dict[str, Any] = {"templates": [r.as_dict() for r in results], "tasks": tasks, "clusters": clusters,
+                             "mean": mean}
+    if n_resamples and results:
+        block["cis"] = {k: list(v) for k, v in cluster_cis(results, n_resamples, seed).items()}
+    if dev:
+        block["best_dev"] = best_dev_template(dev, results)
+        block["best_dev_clusters"], block["best_dev_mean"] = clusters_and_mean(task_scores(block["best_dev"], "eval"))
+    return block
 
 
 def best_dev_template(dev: Sequence[TemplateResult], evaluated: Sequence[TemplateResult]) -> dict[str, dict]:
@@ -99,27 +118,23 @@ def best_dev_template(dev: Sequence[TemplateResult], evaluated: Sequence[Templat
     return out
 
 
-def flat_metrics(prefix: str, variant: str, results: Sequence[TemplateResult], *,
-                 best_dev: dict[str, dict] | None = None, n_resamples: int = 0, seed: int = 0) -> dict[str, float]:
-    """W&B-style keys: ``<prefix>/<variant>/<task>/acc`` (+ ``/median``, ``/max``, ``/std``, other metrics),
-    ``.../cluster/<c>``, ``.../mean`` (= ``.../heldout_mean``), CIs and best-dev-template figures."""
-    tasks = task_summary(results)
-    clusters = cluster_means(tasks)
+def flat_metrics(prefix: str, variant: str, block: dict[str, Any]) -> dict[str, float]:
+    """W&B-style keys formatted from a stored block (``summarize``), nothing recomputed:
+    ``<prefix>/<variant>/<task>/acc`` (+ ``/median``, ``/max``, ``/std``, other metrics), ``.../cluster/<c>``,
+    ``.../mean`` (= ``.../heldout_mean``), CIs and best-dev-template figures."""
     base = f"{prefix}/{variant}"
     metrics: dict[str, float] = {}
-    for task, s in tasks.items():
+    for task, s in block["tasks"].items():
         metrics[f"{base}/{task}/acc"] = s["mean"]
         metrics |= {f"{base}/{task}/{stat}": s[stat] for stat in ("median", "max", "std")}
         metrics |= {f"{base}/{task}/{k}": v for k, v in s["metrics"].items() if k not in ("acc", "exact_match")}
-    metrics |= {f"{base}/cluster/{c}": v for c, v in clusters.items()}
-    if clusters:
-        metrics[f"{base}/mean"] = metrics[f"{base}/heldout_mean"] = heldout_mean(clusters)
-    if n_resamples and clusters:
-        for name, (low, high) in cluster_cis(results, n_resamples, seed).items():
-            key = f"{base}/mean" if name == "mean" else f"{base}/cluster/{name}"
-            metrics[f"{key}_ci_low"], metrics[f"{key}_ci_high"] = low, high
-    if best_dev:
-        best_clusters = cluster_means(best_dev, key="eval")
-        metrics |= {f"{base}/best_dev/cluster/{c}": v for c, v in best_clusters.items()}
-        metrics[f"{base}/best_dev/mean"] = heldout_mean(best_clusters)
+    metrics |= {f"{base}/cluster/{c}": v for c, v in block["clusters"].items()}
+    if block["clusters"]:
+        metrics[f"{base}/mean"] = metrics[f"{base}/heldout_mean"] = block["mean"]
+    for name, (low, high) in block.get("cis", {}).items():
+        key = f"{base}/mean" if name == "mean" else f"{base}/cluster/{name}"
+        metrics[f"{key}_ci_low"], metrics[f"{key}_ci_high"] = low, high
+    if block.get("best_dev"):
+        metrics |= {f"{base}/best_dev/cluster/{c}": v for c, v in block["best_dev_clusters"].items()}
+        metrics[f"{base}/best_dev/mean"] = block["best_dev_mean"]
     return metrics

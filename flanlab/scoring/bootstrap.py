@@ -10,11 +10,12 @@ resample seeds, then examples within each drawn seed, stratified by task.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from flanlab.scoring.estimand import levels, nanmean
 
 
 def _columns(correct: np.ndarray, name: str = "correct") -> np.ndarray:
@@ -136,29 +137,15 @@ def ratio_values(num: np.ndarray, den: np.ndarray, seeds: np.ndarray, counts: np
     top, bottom = _drawn_sums(num, seeds, counts), _drawn_sums(den, seeds, counts)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
-    return _nanmean(ratio, axis=-1)
-
-
-def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
-    """``np.nanmean`` without the all-NaN warning (an all-NaN slice stays NaN)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(values, axis=axis)
+    return nanmean(ratio, axis=-1)
 
 
 def hierarchical_estimates(group: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]],
                            draws: Draws) -> dict[tuple[str, ...], np.ndarray]:
     """The estimand on every resample, ``[R]`` per level: ``("task", cluster, task)``, ``("cluster", cluster)``
-    and ``("mean",)`` (the held-out mean: clusters weigh equally)."""
-    per_task = {k: ratio_values(*group[k], draws.seeds, draws.counts[k]) for k in sorted(group)}
-    out: dict[tuple[str, ...], np.ndarray] = {("task", *k): _nanmean(v, axis=1) for k, v in per_task.items()}
-    clusters = sorted({c for c, _ in per_task})
-    for c in clusters:
-        per_seed = _nanmean(np.stack([v for (cc, _), v in per_task.items() if cc == c]), axis=0)  # [R, S]
-        out[("cluster", c)] = _nanmean(per_seed, axis=1)
-    if clusters:
-        out[("mean",)] = _nanmean(np.stack([out[("cluster", c)] for c in clusters]), axis=0)
-    return out
+    and ``("mean",)``, rolled up by ``flanlab.scoring.estimand.levels``."""
+    per_task = {k: ratio_values(*group[k], draws.seeds, draws.counts[k]) for k in sorted(group)}  # [R, S] each
+    return levels(per_task, seed_axis=1)
 
 
 def _sizes(group: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]]) -> dict[tuple[str, str], int]:

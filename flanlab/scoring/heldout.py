@@ -11,7 +11,7 @@ import datasets
 from omegaconf import DictConfig
 
 from flanlab.errors import FlanlabError
-from flanlab.scoring.aggregate import best_dev_template, cluster_cis, flat_metrics, task_summary
+from flanlab.scoring.aggregate import flat_metrics, summarize
 from flanlab.scoring.scorers import Scorer
 from flanlab.scoring.zeroshot import score_tasks
 from flanlab.tasks.catalogue import Catalogue
@@ -36,19 +36,13 @@ def dev_rows(catalogue: Catalogue, tasks: Iterable[str], cap: int, split: str = 
 def score_variant(scorer: Scorer, catalogue: Catalogue, rows: dict[str, datasets.Dataset], variant: str,
                   scoring: DictConfig, *, dev: dict[str, datasets.Dataset] | None = None, prefix: str = "zeroshot",
                   seed: int = 0, **opts: Any) -> tuple[dict[str, Any], dict[str, float]]:
-    """Score ``rows`` (and ``dev``, for the best-dev template) under ``variant``; return (block, metrics)."""
+    """Score ``rows`` (and ``dev``, for the best-dev template) under ``variant``; return the stored block
+    (``flanlab.scoring.aggregate.summarize``) and its W&B keys."""
     n_resamples = int(scoring.get("bootstrap_resamples", 0) or 0)
     per_template = score_tasks(scorer, catalogue, rows, variant, **opts)
-    block: dict[str, Any] = {"templates": [r.as_dict() for r in per_template],
-                             "tasks": task_summary(per_template, n_resamples, seed)}
-    best = None
-    if dev:
-        best = best_dev_template(score_tasks(scorer, catalogue, dev, variant, **opts), per_template)
-        block["best_dev"] = best
-    if n_resamples and per_template:
-        block["cis"] = {k: list(v) for k, v in cluster_cis(per_template, n_resamples, seed).items()}
-    metrics = flat_metrics(prefix, variant, per_template, best_dev=best, n_resamples=n_resamples, seed=seed)
-    return block, metrics
+    dev_results = score_tasks(scorer, catalogue, dev, variant, **opts) if dev else None
+    block = summarize(per_template, n_resamples=n_resamples, seed=seed, dev=dev_results)
+    return block, flat_metrics(prefix, variant, block)
 
 
 def heldout_dev(catalogue: Catalogue, tasks: list[str], scoring: DictConfig) -> dict[str, datasets.Dataset] | None:

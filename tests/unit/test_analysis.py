@@ -11,7 +11,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from flanlab.analysis.collect import example_frame, load_cells, loss_frame, scores_frame
+from flanlab.analysis.collect import load_cells, loss_frame, scores_frame
 from flanlab.analysis.figures import plot_template_ablation
 from flanlab.analysis.report import build_report, markdown_table, write_report
 from flanlab.io import atomic_write_json
@@ -81,16 +81,6 @@ def grid3(tmp_path):
             fake_cell(tmp_path, "instruction", ["instruction"], heldout, seed, 0.95, typed=True, source="config",
                       arm="oracle")
     return tmp_path
-
-
-def test_example_frame_averages_templates_per_example(grid):
-    cells = load_cells(grid)
-    ex = example_frame(cells)
-    cell = next(c for c in cells if c["cell"]["train_variant"] == "instruction" and c["cell"]["heldout"] == ["nli"]
-                and c["cell"]["seed"] == 0)
-    expected = np.mean([t["correct"] for t in cell["zeroshot"]["instruction"]["templates"]], axis=0)
-    got = ex[(ex.train_variant == "instruction") & (ex.heldout == "nli") & (ex.seed == 0)].sort_values("example")
-    np.testing.assert_allclose(got["score"].to_numpy(), expected)
 
 
 def test_summary_is_one_estimand_with_cis_and_baseline(grid):

@@ -13,7 +13,7 @@ from rouge_score.rouge_scorer import RougeScorer
 
 from flanlab.errors import ConfigError
 from flanlab.metrics import PROJECT_METRICS, check_metric, load_metric, metric_path, metric_scores
-from flanlab.scoring.aggregate import cluster_means, flat_metrics, task_summary
+from flanlab.scoring.aggregate import flat_metrics, summarize, task_summary
 from flanlab.scoring.zeroshot import LOGLIK_OPTIONS, score_tasks
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.flan import flan_specs
@@ -147,10 +147,10 @@ def test_rouge_l_task_and_cluster_means_equal_rouge_score_directly():
         assert r.type_correct is None and r.extra["bleu"] <= 1.0  # BLEU in extra is on the 0-1 scale too
         assert [p["text"] for p in r.predictions] == [OUTPUTS[row["doc"]] for row in rows]
         assert r.predictions[1]["gold"] == "a dog ran far away" and r.predictions[1]["loglik"] == []
-    summary = task_summary(results)
-    assert summary["summ"]["mean"] == pytest.approx(sum(expected) / 3)
-    assert cluster_means(summary) == pytest.approx({"summarization": sum(expected) / 3})
-    flat = flat_metrics("zeroshot", "instruction", results)
+    block = summarize(results)
+    assert block["tasks"]["summ"]["mean"] == pytest.approx(sum(expected) / 3)
+    assert block["clusters"] == pytest.approx({"summarization": sum(expected) / 3})
+    flat = flat_metrics("zeroshot", "instruction", block)
     assert flat["zeroshot/instruction/cluster/summarization"] == pytest.approx(sum(expected) / 3)
 
 

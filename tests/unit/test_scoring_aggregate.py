@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flanlab.scoring.aggregate import best_dev_template, cluster_means, flat_metrics, heldout_mean, task_summary
+from flanlab.scoring.aggregate import best_dev_template, flat_metrics, summarize, task_summary
 from flanlab.scoring.zeroshot import TemplateResult
 
 
@@ -29,9 +29,9 @@ def test_task_summary_statistics_over_templates():
 
 
 def test_cluster_and_heldout_means_weight_tasks_then_clusters_equally():
-    clusters = cluster_means(task_summary(EVAL))
-    assert clusters == pytest.approx({"nli": (7 / 12 + 0) / 2, "sent": 0.25})
-    assert heldout_mean(clusters) == pytest.approx(((7 / 12) / 2 + 0.25) / 2)
+    block = summarize(EVAL)
+    assert block["clusters"] == pytest.approx({"nli": (7 / 12 + 0) / 2, "sent": 0.25})
+    assert block["mean"] == pytest.approx(((7 / 12) / 2 + 0.25) / 2)
 
 
 def test_best_dev_template_is_chosen_on_dev_and_reported_on_eval():
@@ -40,7 +40,9 @@ def test_best_dev_template_is_chosen_on_dev_and_reported_on_eval():
     best = best_dev_template(dev, EVAL)
     assert best["a"]["template"] == "t0" and best["a"]["eval"] == 0.5  # tie with t2: the first wins
     assert best["c"]["template"] == "t1" and best["c"]["eval"] == 0.0  # dev winner can lose on eval
-    metrics = flat_metrics("zeroshot", "instruction", EVAL, best_dev=best, n_resamples=100)
+    block = summarize(EVAL, n_resamples=100, dev=dev)
+    assert block["best_dev"] == best
+    metrics = flat_metrics("zeroshot", "instruction", block)
     assert metrics["zeroshot/instruction/best_dev/cluster/nli"] == 0.5
     assert metrics["zeroshot/instruction/best_dev/mean"] == pytest.approx(0.25)
     assert metrics["zeroshot/instruction/mean"] == metrics["zeroshot/instruction/heldout_mean"]
