@@ -2,7 +2,7 @@
 
 Scored rows are the held-out evaluation rows and the dev rows that pick the best-dev template. Each
 is compared with every training row of every training task (pooled, so a copy of a held-out dataset
-placed in another cluster, e.g. through ``tasks.extra``, is found). Rows are compared by their own
+placed in another cluster, e.g. through ``tasks.include``, is found). Rows are compared by their own
 text, before any template, so shared instruction wording is not mistaken for leakage:
 
 * **exact duplicates**: the normalised input fields equal a training row's;

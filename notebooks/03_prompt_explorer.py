@@ -22,7 +22,7 @@ options_in_prompt = True
 
 # %%
 from flanlab.analysis.prompts import render_prompt
-from flanlab.tasks.generated import SuiteCatalogue
+from flanlab.tasks.suite.catalogue import SuiteCatalogue
 
 catalogue = SuiteCatalogue(train_rows=32, eval_rows=16)
 spec = catalogue.spec(task)

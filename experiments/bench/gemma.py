@@ -58,7 +58,7 @@ def prompts(n: int) -> list[tuple[str, str]]:
         texts, answers = [r["text"] for r in rows], [OPTIONS[int(r["label"]) % 2] for r in rows]
     else:
         from flanlab.pipeline import tokenizer_corpus
-        from flanlab.tasks.generated import SuiteCatalogue
+        from flanlab.tasks.suite.catalogue import SuiteCatalogue
         texts = tokenizer_corpus(SuiteCatalogue(seed=0, train_rows=max(n, 8), eval_rows=4))[:n]
         answers = [OPTIONS[i % 2] for i in range(len(texts))]
     return [(f"Review: {t.strip()}\nIs this review positive, negative, neutral or mixed?\nAnswer:", a)

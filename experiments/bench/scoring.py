@@ -37,7 +37,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from flanlab.models.load import load_model
 from flanlab.pipeline import tokenizer_corpus
 from flanlab.scoring.scorers import SCORERS, make_scorer
-from flanlab.tasks.generated import SuiteCatalogue
+from flanlab.tasks.suite.catalogue import SuiteCatalogue
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OPTIONS_4 = ["the red box", "yes it is", "under the blue table", "no"]

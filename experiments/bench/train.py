@@ -36,7 +36,7 @@ from flanlab.data.mixture import build_mixture
 from flanlab.models.load import LoadedModel, load_model
 from flanlab.pipeline import tokenizer_corpus
 from flanlab.splits import make_split
-from flanlab.tasks.generated import SuiteCatalogue
+from flanlab.tasks.suite.catalogue import SuiteCatalogue
 from flanlab.tracking.run import NullTracker
 from flanlab.training.loop import fit
 

@@ -142,7 +142,7 @@ def _stack(seeds: list[int], entries: dict[int, list[dict]], field: str) -> np.n
 def _task_meta(entries: dict[int, list[dict]]) -> dict:
     """Chance, majority baseline, chance given type, and the mean pick rate of each option over templates/seeds."""
     templates = [t for ts in entries.values() for t in ts]
-    extras = [t.get("extra") or {} for t in templates]
+    extras = [t.get("other_metrics") or t.get("extra") or {} for t in templates]  # "extra": older results
 
     def mean_of(key: str) -> float:
         values = [float(e[key]) for e in extras if e.get(key) is not None]

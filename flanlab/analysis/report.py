@@ -50,12 +50,12 @@ def arm_label(arm: str, config_built: bool) -> str:
     return RANDOM_INIT if arm == "untuned" and config_built else arm
 
 
-def _sort(frame: pd.DataFrame, extra: list[str]) -> pd.DataFrame:
+def _sort(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     if frame.empty:
         return frame
     rank = {v: i for i, v in enumerate(VARIANT_ORDER)}
     key = frame.apply(lambda r: (rank.get(r["arm"], 99), r["arm"], rank.get(r["eval_variant"], 99),
-                                 *(r[c] == MEAN if c == "cluster" else r[c] for c in extra)), axis=1)
+                                 *(r[c] == MEAN if c == "cluster" else r[c] for c in keys)), axis=1)
     return frame.loc[key.sort_values().index].reset_index(drop=True)
 
 
@@ -100,12 +100,12 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
         groups = group_cells(ablation_cells, lambda c, v: (arm_of(c), v))
         reference = REFERENCE if REFERENCE in groups else None
         ablation, tasks = summarize(groups, ["arm", "eval_variant"], reference, n_resamples=n_resamples, seed=seed)
-        extra = compare(groups[SHUFFLED[0]], groups[SHUFFLED[1]], n_resamples=n_resamples, seed=seed) \
+        shuffled = compare(groups[SHUFFLED[0]], groups[SHUFFLED[1]], n_resamples=n_resamples, seed=seed) \
             if all(k in groups for k in SHUFFLED) else None
-        ablation, extra_holm = apply_holm(ablation, [extra[(MEAN,)]["p"]] if extra else [])
+        ablation, shuffled_holm = apply_holm(ablation, [shuffled[(MEAN,)]["p"]] if shuffled else [])
         ablation = _sort(_labelled(add_baseline(ablation), groups), ["cluster"])
         tasks = _sort(_labelled(tasks, groups), ["cluster", "task"])
-        headline = headline_json(ablation, groups, ablation_cells, extra, extra_holm)
+        headline = headline_json(ablation, groups, ablation_cells, shuffled, shuffled_holm)
         semantics = build_semantics(groups, ablation, ablation_cells, n_resamples=n_resamples, seed=seed)
     num_clusters = _num_clusters(cluster_cells, n_resamples, seed) if cluster_cells else pd.DataFrame()
     return Report(ablation=ablation, wide=wide_table(ablation), indist=indist_table(ablation_cells),
@@ -149,8 +149,8 @@ def ambiguity(cells: list[dict]) -> float | None:
     return values[-1] if values else None
 
 
-def headline_json(table: pd.DataFrame, groups: dict[tuple, GroupData], cells: list[dict], extra: dict | None,
-                  extra_holm: list[float]) -> dict:
+def headline_json(table: pd.DataFrame, groups: dict[tuple, GroupData], cells: list[dict], shuffled: dict | None,
+                  shuffled_holm: list[float]) -> dict:
     """The numbers the issue asks for, JSON-ready (null where the grid lacks an arm)."""
     out: dict = {"estimand": "mean over seeds of (mean over clusters of mean over tasks of mean over templates)",
                  "seeds": sorted({s for g in groups.values() for s in g.seeds}),
@@ -166,11 +166,11 @@ def headline_json(table: pd.DataFrame, groups: dict[tuple, GroupData], cells: li
     out["heldout_score"] = {arm: _interval(_row(table, arm), "score")
                             for arm in dict.fromkeys(table["arm"]) if _row(table, arm) is not None}
     out["oracle_heldout"] = _interval(_row(table, "oracle"), "score")
-    out["shuffled_vs_no_template"] = None if extra is None else {
-        "diff": _num(extra[(MEAN,)]["diff"]), "ci_low": _num(extra[(MEAN,)]["ci_low"]),
-        "ci_high": _num(extra[(MEAN,)]["ci_high"]),
-        "p": _num(extra[(MEAN,)]["p"]), "p_holm": _num(extra_holm[0]) if extra_holm else None,
-        "ci_kind": extra["ci_kind"]}
+    out["shuffled_vs_no_template"] = None if shuffled is None else {
+        "diff": _num(shuffled[(MEAN,)]["diff"]), "ci_low": _num(shuffled[(MEAN,)]["ci_low"]),
+        "ci_high": _num(shuffled[(MEAN,)]["ci_high"]),
+        "p": _num(shuffled[(MEAN,)]["p"]), "p_holm": _num(shuffled_holm[0]) if shuffled_holm else None,
+        "ci_kind": shuffled["ci_kind"]}
     out["ambiguity"] = ambiguity(cells)
     out["table"] = _records(table)
     return out

@@ -181,9 +181,9 @@ def summarize(groups: dict[tuple, GroupData], by: Sequence[str], reference: tupl
     return table, pd.DataFrame(tasks)
 
 
-def apply_holm(table: pd.DataFrame, extra: Sequence[float] = ()) -> tuple[pd.DataFrame, list[float]]:
-    """Recompute ``p_holm`` over the table's p-values plus ``extra`` ones; return the table and extra's adjusted."""
-    p = [*table["p_value"].tolist(), *extra] if not table.empty else list(extra)
+def apply_holm(table: pd.DataFrame, more: Sequence[float] = ()) -> tuple[pd.DataFrame, list[float]]:
+    """Recompute ``p_holm`` over the table's p-values plus ``more`` ones; return the table and those adjusted."""
+    p = [*table["p_value"].tolist(), *more] if not table.empty else list(more)
     adjusted = holm(p)
     table = table.copy()
     if not table.empty:

@@ -55,7 +55,7 @@ def task_summary(results: Sequence[TemplateResult], n_resamples: int = 0, seed: 
             "per_template": {r.template_id: r.value for r in rs},
             "n": rs[0].n,
             "chance": rs[0].chance,
-            "metrics": {k: statistics.fmean(r.extra[k] for r in rs) for k in rs[0].extra},
+            "metrics": {k: statistics.fmean(r.other_metrics[k] for r in rs) for k in rs[0].other_metrics},
         }
         if n_resamples:
             summary["ci_low"], summary["ci_high"] = bootstrap_ci(correct_matrix(rs), n_resamples, seed)

@@ -4,7 +4,7 @@ Classification: each option's summed log-likelihood given the input; the argmax 
 prediction (FLAN's rank classification; ``length_normalize`` ranks by log-likelihood per
 character instead). Generation: greedy decoding. The task's declared metric (``TaskSpec.metric``,
 an ``evaluate`` module, see ``flanlab.metrics``) gives each template's ``value`` and per-example
-``correct`` scores; every other metric goes under ``extra``, and each example's prediction is kept
+``correct`` scores; every other metric goes under ``other_metrics``, and each example's prediction is kept
 (``predictions``). All prompts of a call go to the scorer together, so contexts shared across
 options and templates batch well.
 """
@@ -56,7 +56,7 @@ class TemplateResult:
     n: int
     chance: float | None
     correct: list[float]
-    extra: dict[str, float] = field(default_factory=dict)
+    other_metrics: dict[str, float] = field(default_factory=dict)
     predictions: list[dict[str, Any]] = field(default_factory=list)
     type_correct: list[int] | None = None
     pick_rate: dict[str, float] = field(default_factory=dict)
@@ -228,14 +228,14 @@ def template_result(spec: TaskSpec, variant: str, template_id: str, prompts: lis
     preds = [prediction(p, a) for p, a in zip(prompts, answers, strict=True)]
     metric = scored_metric(spec, prompts[0])
     value, scores = metric_scores(metric, *_metric_inputs(metric, prompts, preds))
-    extra, type_ok = _other_metrics(prompts, answers), None
+    others, type_ok = _other_metrics(prompts, answers), None
     if prompts[0].options:
         type_ok, typed = type_metrics(spec, prompts, preds)
-        extra |= typed
+        others |= typed
     return TemplateResult(
         task=spec.name, cluster=spec.cluster, variant=variant, template_id=template_id, metric=metric,
         value=value, n=len(prompts), chance=1.0 / len(prompts[0].options) if prompts[0].options else None,
-        correct=scores, extra=extra, predictions=preds, type_correct=type_ok, pick_rate=pick_rates(preds),
+        correct=scores, other_metrics=others, predictions=preds, type_correct=type_ok, pick_rate=pick_rates(preds),
         samples=[sample(prompts[i], preds[i]) for i in sample_at], override=override_flags(preds),
     )
 

@@ -19,6 +19,11 @@ from omegaconf import DictConfig, OmegaConf
 IGNORED = ("hydra", "paths", "logger", "threads", "resume_complete", "resume_stale", "resume_stale_commit",
            "experiment_name", "train.progress", "scoring.progress")
 KEY_LENGTH = 10
+# Names the key hashes as they were when existing grids ran, so that a rename keeps every cell's key (and folder):
+# classes that moved (issue 17) and renamed config keys.
+KEYED_TARGETS = {"flanlab.tasks.suite.catalogue.SuiteCatalogue": "flanlab.tasks.generated.SuiteCatalogue",
+                 "flanlab.tasks.control.catalogue.ControlCatalogue": "flanlab.tasks.generated.ControlCatalogue"}
+KEYED_TASK_KEYS = {"include": "extra"}
 
 
 def keyed_config(cfg: DictConfig) -> dict[str, Any]:
@@ -32,14 +37,23 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
             node = node.get(p, {}) if isinstance(node, dict) else {}
         if isinstance(node, dict):
             node.pop(leaf, None)
-    tasks = data.get("tasks")
-    if isinstance(tasks, dict) and tasks.get("extra") == [] and "base" not in tasks:
-        # The generated suites gained `extra` in issue 16; left empty, their cells keep the keys they had before.
-        tasks.pop("extra")
+    if isinstance(data.get("tasks"), dict):
+        data["tasks"] = _keyed_tasks(data["tasks"])
     template = data.get("template")
     if isinstance(template, dict) and template.get("held_back_templates") == 0:
         template.pop("held_back_templates")  # added with the prompt-semantics variants; 0 keeps the old keys
     return data
+
+
+def _keyed_tasks(tasks: dict[str, Any]) -> dict[str, Any]:
+    """The ``tasks`` node under the names existing keys were computed with (``KEYED_TARGETS``, ``KEYED_TASK_KEYS``)."""
+    tasks = {KEYED_TASK_KEYS.get(k, k): v for k, v in tasks.items()}
+    if "_target_" in tasks:
+        tasks["_target_"] = KEYED_TARGETS.get(tasks["_target_"], tasks["_target_"])
+    if tasks.get("extra") == [] and "base" not in tasks:
+        # The generated suites gained `extra` in issue 16; left empty, their cells keep the keys they had before.
+        tasks.pop("extra")
+    return tasks
 
 
 def cell_key(cfg: DictConfig) -> str:

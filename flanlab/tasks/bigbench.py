@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flanlab.errors import DataError
-from flanlab.tasks.combined import LocalCatalogue
+from flanlab.tasks.catalogue import LocalCatalogue
 from flanlab.tasks.spec import TaskSpec, Template
 
 DEFAULT_CLUSTER = "bigbench"
@@ -78,7 +78,7 @@ def load_bigbench(path: str | Path, cluster: str | None = None) -> LocalCatalogu
         kind="classification" if classification else "generation", input_fields=("input",),
         templates=_templates(classification), metric="accuracy" if classification else "exact_match",
         options_field="choices" if classification else None, target_field="targets",
-        description=str(data.get("description", "")), extra={"source": str(path)},
+        description=str(data.get("description", "")), metadata={"source": str(path)},
     )
     splits = {"validation": rows[0::2], "train": rows[1::2], "all": rows}
     return LocalCatalogue({name: (spec, splits)}, source=f"BIG-bench file {path}")

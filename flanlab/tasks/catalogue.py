@@ -1,14 +1,16 @@
-"""A catalogue: task specs plus a way to fetch their rows. Every data source implements this."""
+"""A catalogue: task specs plus a way to fetch their rows. Every data source implements ``Catalogue``;
+``LocalCatalogue`` serves tasks whose rows are already in memory (BIG-bench, custom tasks, the generated suites)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from functools import cached_property
+from typing import Any
 
 import datasets
 
-from flanlab.errors import unknown
+from flanlab.errors import ConfigError, unknown
 from flanlab.tasks.rows import check_policy, drop_bad_rows
 from flanlab.tasks.spec import TaskSpec
 
@@ -74,3 +76,25 @@ class Catalogue(ABC):
     def eval_data(self, name: str) -> datasets.Dataset:
         split = self.spec(name).eval_split
         return self.usable(name, split, self.load(name, split))
+
+
+class LocalCatalogue(Catalogue):
+    """Tasks whose rows are already in memory, per split (what the BIG-bench and custom loaders build)."""
+
+    def __init__(self, tasks: Mapping[str, tuple[TaskSpec, Mapping[str, list[dict[str, Any]]]]], source: str) -> None:
+        self._tasks = dict(tasks)
+        self.source = source
+
+    @property
+    def specs(self) -> Mapping[str, TaskSpec]:
+        return {name: spec for name, (spec, _) in self._tasks.items()}
+
+    def split_names(self, name: str) -> list[str]:
+        """The splits task ``name`` has rows for."""
+        return list(self._tasks[self.spec(name).name][1])
+
+    def load(self, name: str, split: str) -> datasets.Dataset:
+        _, splits = self._tasks[self.spec(name).name]
+        if split not in splits:
+            raise ConfigError(f"task {name!r} (from {self.source}) has no split {split!r}; it has {sorted(splits)}")
+        return datasets.Dataset.from_list(list(splits[split]))

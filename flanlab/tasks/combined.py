@@ -1,6 +1,6 @@
-"""A catalogue that merges others: a base catalogue plus extra task folders or files (BIG-bench, custom).
+"""Catalogues that merge others: a base catalogue plus included task folders or files (BIG-bench, custom).
 
-``tasks.extra`` lists entries ``{path: <folder or file>, cluster: <name or null>}``. A folder holds
+``tasks.include`` lists entries ``{path: <folder or file>, cluster: <name or null>}``. A folder holds
 BIG-bench tasks (``<task>/task.json``) and/or custom tasks (``<task>.yaml`` beside ``<task>.jsonl``);
 a file is one of those. ``cluster`` assigns every task of the entry to a cluster (an existing one or a
 new one); without it, custom tasks use their YAML's ``cluster`` and BIG-bench tasks the cluster ``bigbench``.
@@ -10,69 +10,52 @@ Task names must be unique across all parts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import datasets
 
-from flanlab.errors import ConfigError
-from flanlab.tasks.catalogue import Catalogue
+from flanlab.errors import ConfigError, unknown
+from flanlab.tasks.bigbench import load_bigbench
+from flanlab.tasks.catalogue import Catalogue, LocalCatalogue
+from flanlab.tasks.custom import load_custom
 from flanlab.tasks.spec import TaskSpec
 
 
-class LocalCatalogue(Catalogue):
-    """Tasks whose rows are already in memory, per split (what the BIG-bench and custom loaders build)."""
-
-    def __init__(self, tasks: Mapping[str, tuple[TaskSpec, Mapping[str, list[dict[str, Any]]]]], source: str) -> None:
-        self._tasks = dict(tasks)
-        self.source = source
-
-    @property
-    def specs(self) -> Mapping[str, TaskSpec]:
-        return {name: spec for name, (spec, _) in self._tasks.items()}
-
-    def load(self, name: str, split: str) -> datasets.Dataset:
-        _, splits = self._tasks[self.spec(name).name]
-        if split not in splits:
-            raise ConfigError(f"task {name!r} (from {self.source}) has no split {split!r}; it has {sorted(splits)}")
-        return datasets.Dataset.from_list(list(splits[split]))
-
-
-def load_extra(path: str | Path, cluster: str | None = None) -> list[Catalogue]:
-    """Catalogues for one ``tasks.extra`` entry: a BIG-bench or custom task file, or a folder of them."""
-    from flanlab.tasks.bigbench import load_bigbench
-    from flanlab.tasks.custom import load_custom
-
+def load_included(path: str | Path, cluster: str | None = None) -> list[Catalogue]:
+    """Catalogues for one ``tasks.include`` entry: a BIG-bench or custom task file, or a folder of them."""
     path = Path(path)
     if path.is_file():
         if path.name == "task.json":
             return [load_bigbench(path, cluster)]
         if path.suffix in (".yaml", ".yml"):
             return [load_custom(path, cluster)]
-        raise ConfigError(f"extra task file {str(path)!r} is neither a BIG-bench task.json nor a custom task YAML "
-                          "(config key `tasks.extra`)")
+        raise ConfigError(f"included task file {str(path)!r} is neither a BIG-bench task.json nor a custom task YAML "
+                          "(config key `tasks.include`)")
     if not path.is_dir():
-        raise ConfigError(f"extra task path {str(path)!r} does not exist (config key `tasks.extra`)")
+        raise ConfigError(f"included task path {str(path)!r} does not exist (config key `tasks.include`)")
     found = [load_bigbench(p, cluster) for p in sorted(path.glob("*/task.json"))]
     if (path / "task.json").is_file():
         found.append(load_bigbench(path / "task.json", cluster))
     found += [load_custom(p, cluster) for p in sorted([*path.glob("*.yaml"), *path.glob("*.yml")])]
     if not found:
-        raise ConfigError(f"extra task folder {str(path)!r} holds no task.json or task YAML (config key `tasks.extra`)")
+        raise ConfigError(f"included task folder {str(path)!r} holds no task.json or task YAML "
+                          "(config key `tasks.include`)")
     return found
 
 
 class CombinedCatalogue(Catalogue):
-    """Every task of ``base`` (may be None) and of each ``extra`` entry; each task is served by its owner."""
+    """Every task of ``base`` (may be None) and of each ``include`` entry; each task is served by its owner."""
 
-    def __init__(self, base: Catalogue | None = None, extra: Iterable[Mapping[str, Any] | str] = ()) -> None:
+    def __init__(self, base: Catalogue | None = None, include: Iterable[Mapping[str, Any] | str] = ()) -> None:
         parts: list[Catalogue] = [base] if base is not None else []
-        for entry in extra or ():
+        for entry in include or ():
             if isinstance(entry, str | Path):
                 entry = {"path": entry}
             if "path" not in entry:
-                raise ConfigError(f"a `tasks.extra` entry needs a `path`, got {dict(entry)}")
-            parts += load_extra(entry["path"], entry.get("cluster"))
+                raise ConfigError(f"a `tasks.include` entry needs a `path`, got {dict(entry)}")
+            parts += load_included(entry["path"], entry.get("cluster"))
         self._owner: dict[str, Catalogue] = {}
         for part in parts:
             for name in part.specs:
@@ -85,7 +68,7 @@ class CombinedCatalogue(Catalogue):
     def duplicate(name: str, first: str, second: str) -> ConfigError:
         """The error for a task name that two parts define."""
         return ConfigError(f"task name {name!r} is defined twice: in {first} and in {second}; rename one "
-                           "(config key `tasks.extra`)")
+                           "(config key `tasks.include`)")
 
     def source_of(self, name: str) -> str:
         """Where task ``name`` comes from: a file, or the base catalogue's class name."""
@@ -116,3 +99,54 @@ class CombinedCatalogue(Catalogue):
 
 def _where(part: Catalogue) -> str:
     return getattr(part, "source", None) or type(part).__name__
+
+
+class GeneratedCatalogue(Catalogue):
+    """A generated suite plus any ``include`` tasks: specs are cheap (``own_specs``), rows are generated on the
+    first load (``build``) and kept in a ``LocalCatalogue``; deterministic for a seed and size."""
+
+    def __init__(self, seed: int = 0, train_rows: int = 2000, eval_rows: int = 200,
+                 include: Iterable[Mapping[str, Any] | str] = ()) -> None:
+        self.seed, self.train_rows, self.eval_rows = seed, train_rows, eval_rows
+        self.include = list(include or ())
+
+    def own_specs(self) -> list[TaskSpec]:
+        """The suite's own task specs, without building rows."""
+        raise NotImplementedError
+
+    def build(self) -> list[tuple[TaskSpec, dict[str, list[dict]]]]:
+        """Every own task's spec with its rows per split."""
+        raise NotImplementedError
+
+    @cached_property
+    def _generated(self) -> LocalCatalogue:
+        return LocalCatalogue({spec.name: (spec, splits) for spec, splits in self.build()}, source=type(self).__name__)
+
+    @cached_property
+    def _included(self) -> CombinedCatalogue | None:
+        """The included tasks as one catalogue (None without any); their names must not repeat the suite's."""
+        if not self.include:
+            return None
+        combined = CombinedCatalogue(include=self.include)
+        own = {spec.name for spec in self.own_specs()}
+        for name in combined.specs:
+            if name in own:
+                raise CombinedCatalogue.duplicate(name, f"the {type(self).__name__}", combined.source_of(name))
+        return combined
+
+    @cached_property
+    def _specs(self) -> dict[str, TaskSpec]:
+        specs = {spec.name: spec for spec in self.own_specs()}
+        return specs | (dict(self._included.specs) if self._included is not None else {})
+
+    @property
+    def specs(self) -> Mapping[str, TaskSpec]:
+        return self._specs
+
+    def load(self, name: str, split: str) -> datasets.Dataset:
+        name = self.spec(name).name
+        if self._included is not None and name in self._included.specs:
+            return self._included.load(name, split)
+        if split not in (splits := self._generated.split_names(name)):
+            raise unknown(f"split of task {name!r}", split, splits)
+        return self._generated.load(name, split)

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from flanlab.errors import DataError
-from flanlab.tasks.combined import LocalCatalogue
+from flanlab.tasks.catalogue import LocalCatalogue
 from flanlab.tasks.spec import TaskSpec, Template, validate_task
 
 REQUIRED = ("name", "kind", "input_fields", "templates", "splits")
@@ -71,7 +71,7 @@ def load_custom(path: str | Path, cluster: str | None = None) -> LocalCatalogue:
             options_field=cfg.get("options_field"), label_field=str(cfg.get("label_field", "label")),
             target_field=str(cfg.get("target_field", "target")), train_split=str(cfg.get("train_split", "train")),
             eval_split=str(cfg.get("eval_split", "validation")), description=str(cfg.get("description", "")),
-            extra={"source": str(path)},
+            metadata={"source": str(path)},
         )
     except (KeyError, TypeError) as err:
         raise DataError(f"custom task {str(path)!r}: bad template or field entry ({err})") from None

@@ -71,7 +71,7 @@ class TaskSpec:
     train_split: str = "train"
     eval_split: str = "validation"
     description: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
     # Answer types of a mixed option set, e.g. {"yes_no": ("yes", "no")}: an option listed under a type has that
     # type, any other option the type ``"other"``. Empty: every option has one type (type accuracy is then 1).
     answer_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

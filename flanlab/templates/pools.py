@@ -28,8 +28,8 @@ def unseen_pool(task: TaskSpec, held_back: int = 0) -> tuple[Template, ...]:
     non-inverted ones (if the task has more than that)."""
     declared = task.unseen_templates()
     scored = task.scored_templates()
-    extra = scored[-held_back:] if held_back and len(scored) > held_back else ()
-    return (*declared, *extra)
+    held = scored[-held_back:] if held_back and len(scored) > held_back else ()
+    return (*declared, *held)
 
 
 def seen_pool(task: TaskSpec, held_back: int = 0, *, include_inverted: bool = False) -> tuple[Template, ...]:

@@ -18,10 +18,10 @@ log = logging.getLogger(__name__)
 
 
 def answer_space(spec: TaskSpec) -> tuple:
-    """What answers a task gives: ``extra["answer_space"]`` if set, else its option list, option field or
+    """What answers a task gives: ``metadata["answer_space"]`` if set, else its option list, option field or
     ``generation``."""
-    if "answer_space" in spec.extra:
-        return ("declared", spec.extra["answer_space"])
+    if "answer_space" in spec.metadata:
+        return ("declared", spec.metadata["answer_space"])
     if not spec.is_classification:
         return ("generation",)
     if spec.options is not None:

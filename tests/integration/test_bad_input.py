@@ -225,7 +225,7 @@ def test_bad_rows_in_a_cell_are_counted_in_results_or_stop_it(tmp_path, caplog):
     bad = [*rows[:3], {"text": "odd box", "choices": [], "label": 0}, {"text": "big box", "choices": ["x"], "label": 4}]
     _custom_task(tmp_path / "tasks", "good_task", "alpha", rows, rows)
     _custom_task(tmp_path / "tasks", "bad_task", "beta", rows, bad)
-    base = ["tasks=flan", "tasks.base.tasks=[]", f"tasks.extra=[{tmp_path / 'tasks'}]", "heldout.clusters=[beta]",
+    base = ["tasks=flan", "tasks.base.tasks=[]", f"tasks.include=[{tmp_path / 'tasks'}]", "heldout.clusters=[beta]",
             "template=untuned", "template.eval_variants=[no_template]", "threads=1", "logger=none",
             f"paths.cache_dir={tmp_path / 'cache'}"]
     with caplog.at_level(logging.WARNING):
@@ -274,17 +274,17 @@ def test_bigbench_task_without_examples(tmp_path):
     with pytest.raises(DataError) as err:
         load_bigbench(FIX / "bigbench_empty" / "task.json")
     _one_line(err, "bigbench_empty/task.json", "has no examples")
-    cfg = _compose(["tasks=flan", "tasks.base.tasks=[rte]", f"tasks.extra=[{FIX / 'bigbench_empty'}]"])
+    cfg = _compose(["tasks=flan", "tasks.base.tasks=[rte]", f"tasks.include=[{FIX / 'bigbench_empty'}]"])
     with pytest.raises(Exception) as err:
         instantiate(cfg.tasks)
     assert isinstance(user_error(err.value), DataError)
 
 
 def test_duplicate_task_names_across_catalogue_and_custom_tasks():
-    cfg = _compose(["tasks=flan", "tasks.base.tasks=[rte,cb]", f"tasks.extra=[{FIX / 'custom_dup'}]"])
+    cfg = _compose(["tasks=flan", "tasks.base.tasks=[rte,cb]", f"tasks.include=[{FIX / 'custom_dup'}]"])
     with pytest.raises(Exception) as err:
         instantiate(cfg.tasks)
-    _one_line(user_error(err.value), "task name 'rte' is defined twice", "rte.yaml", "tasks.extra")
+    _one_line(user_error(err.value), "task name 'rte' is defined twice", "rte.yaml", "tasks.include")
 
 
 # --- output, tracking, model, training sizes ----------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_a_learnable_task_is_learned_above_chance(tmp_path, monkeypatch):
     """In-distribution accuracy on a task a tiny model can learn clears chance (0.5) by a wide margin."""
     (tmp_path / "tasks").mkdir()
     _weather_tasks(tmp_path / "tasks")
-    cfg = _compose(["tasks=flan", "tasks.base=null", f"tasks.extra=[{{path: {tmp_path / 'tasks'}}}]",
+    cfg = _compose(["tasks=flan", "tasks.base=null", f"tasks.include=[{{path: {tmp_path / 'tasks'}}}]",
                     "heldout.clusters=[mood]", "heldout.name=mood", "template=instruction", "logger=none",
                     "train.steps=80", "train.warmup_steps=10", "train.batch_size=16", "train.log_every=10",
                     "train.progress=false", "data.indist_eval_per_task=40", "data.max_eval_per_task=40",

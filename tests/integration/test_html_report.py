@@ -21,7 +21,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # The data.bad_rows=error cells fail while they run, on a fixture task's train row without options (an unknown
 # cluster would now be refused before the sweep starts).
 GRID = ["template=untuned,instruction", "data.bad_rows=skip,error", "heldout.clusters=[sentiment]",
-        f"tasks.extra=[{{path: {ROOT / 'tests' / 'fixtures' / 'sweep_bad_row'}}}]"]
+        f"tasks.include=[{{path: {ROOT / 'tests' / 'fixtures' / 'sweep_bad_row'}}}]"]
 CALLBACKS = ["+hydra.callbacks.report._target_=flanlab.analysis.callback.AblationReport"]
 
 

@@ -36,13 +36,15 @@ def fake_cell(root: Path, train: str, evals: list[str], heldout: str, seed: int,
             for j in range(2):
                 correct = (rng.random(n) < p).astype(int)
                 entry = {"task": t, "cluster": heldout, "template_id": f"t{j}", "chance": 0.5, "n": n,
-                         "value": float(correct.mean()), "correct": correct.tolist(), "extra": {}}
+                         "value": float(correct.mean()), "correct": correct.tolist(), "other_metrics": {}}
                 if typed:
                     type_ok = np.maximum(correct, rng.random(n) < 0.8).astype(int)
                     entry["type_correct"] = [int(v) if i else None for i, v in enumerate(type_ok)]  # row 0: no verdict
-                    entry["extra"] = {"majority": 0.6, "chance_given_type": 0.5, "type_acc": float(type_ok.mean())}
-                    picks = {"yes": 0.7, "no": 0.2, "maybe": 0.1}  # a field of the entry, or (older) in extra
-                    entry |= {"pick_rate": picks} if j == 0 else {"extra": entry["extra"] | {"pick_rate": picks}}
+                    entry["other_metrics"] = {"majority": 0.6, "chance_given_type": 0.5,
+                                              "type_acc": float(type_ok.mean())}
+                    picks = {"yes": 0.7, "no": 0.2, "maybe": 0.1}  # a field of the entry, or (older) in other_metrics
+                    older = {"other_metrics": entry["other_metrics"] | {"pick_rate": picks}}
+                    entry |= {"pick_rate": picks} if j == 0 else older
                 templates.append(entry)
         tasks = {t: {"cluster": heldout, "mean": float(np.mean([x["correct"] for x in templates if x["task"] == t]))}
                  for t in TASKS[heldout]}

@@ -173,7 +173,7 @@ def test_a_tasks_extra_copy_of_a_heldout_dataset_in_another_cluster_is_caught(tm
     copied = [{"review": _edit(r, 10 + i), "label": i % 2} for i, r in enumerate(reviews[:4])]  # a word changed
     copied.append({"review": reviews[4].upper(), "label": 0})  # an exact copy up to case
     _custom(tmp_path / "copy", "reviews_again", "sentiment", {"train": copied, "validation": copied})
-    cat = CombinedCatalogue(ToyCatalogue(), extra=[{"path": str(tmp_path / "held")},
+    cat = CombinedCatalogue(ToyCatalogue(), include=[{"path": str(tmp_path / "held")},
                                                   {"path": str(tmp_path / "copy"), "cluster": "misc"}])
     split = make_split(cat.clusters, ["sentiment"], {})
     assert "reviews_again" in cat.clusters["misc"] and "misc" in split.train
@@ -196,7 +196,7 @@ def test_enforce_warns_and_rejects_an_unknown_policy(caplog):
 
 
 def test_generated_suite_split_is_clean():
-    from flanlab.tasks.generated import SuiteCatalogue
+    from flanlab.tasks.suite.catalogue import SuiteCatalogue
 
     report = _audit(SuiteCatalogue(train_rows=400, eval_rows=100), "sentiment")
     assert report["exact_duplicates"] == 0 and report["near_duplicates"] == 0 and report["leaks"] == []

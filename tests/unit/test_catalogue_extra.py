@@ -1,4 +1,4 @@
-"""BIG-bench task.json and custom YAML+JSONL tasks, merged into a catalogue through `tasks.extra`."""
+"""BIG-bench task.json and custom YAML+JSONL tasks, merged into a catalogue through `tasks.include`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from flanlab.sweeps.keys import cell_key, keyed_config
 from flanlab.tasks.bigbench import load_bigbench
 from flanlab.tasks.combined import CombinedCatalogue
 from flanlab.tasks.custom import load_custom
-from flanlab.tasks.generated import SuiteCatalogue
 from flanlab.tasks.hub import HubCatalogue
+from flanlab.tasks.suite.catalogue import SuiteCatalogue
 from flanlab.templates.variants import render_for_scoring
 from tests.conftest import CONF_DIR, ROOT
 
@@ -22,7 +22,7 @@ FIX = ROOT / "tests" / "fixtures"
 
 
 def test_bigbench_folder_becomes_classification_and_generation_tasks():
-    cat = CombinedCatalogue(extra=[{"path": str(FIX / "bigbench"), "cluster": "puzzles"}])
+    cat = CombinedCatalogue(include=[{"path": str(FIX / "bigbench"), "cluster": "puzzles"}])
     assert cat.clusters == {"puzzles": ["bigbench_animal_sounds", "bigbench_colour_mix"]}
     mix = cat.spec("bigbench_colour_mix")
     assert mix.kind == "classification"
@@ -74,7 +74,7 @@ def test_a_custom_row_holding_a_line_separator_character_stays_one_row(tmp_path)
 
 def test_duplicate_task_names_across_catalogue_and_extra_is_one_line_error():
     with pytest.raises(ConfigError, match="task name 'rte' is defined twice") as err:
-        CombinedCatalogue(HubCatalogue(tasks=["rte", "cb"]), extra=[str(FIX / "custom_dup")])
+        CombinedCatalogue(HubCatalogue(tasks=["rte", "cb"]), include=[str(FIX / "custom_dup")])
     assert "\n" not in str(err.value)
 
 
@@ -82,7 +82,7 @@ def test_tasks_extra_config_key_trains_and_holds_out_new_cluster():
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="config", overrides=[
             "tasks=flan", "tasks.base.tasks=[rte]",
-            f"tasks.extra=[{{path: {FIX / 'bigbench'}, cluster: puzzles}}, {{path: {FIX / 'custom'}}}]",
+            f"tasks.include=[{{path: {FIX / 'bigbench'}, cluster: puzzles}}, {{path: {FIX / 'custom'}}}]",
         ])
     cat = instantiate(cfg.tasks)
     assert set(cat.clusters) == {"nli", "puzzles", "sentiment"}
@@ -93,7 +93,7 @@ def test_tasks_extra_config_key_trains_and_holds_out_new_cluster():
 
 @pytest.mark.parametrize("tasks", ["suite", "control"])
 def test_tasks_extra_adds_tasks_to_the_generated_suites(tasks):
-    extra = f"tasks.extra=[{{path: {FIX / 'bigbench'}, cluster: puzzles}}, {{path: {FIX / 'custom'}}}]"
+    extra = f"tasks.include=[{{path: {FIX / 'bigbench'}, cluster: puzzles}}, {{path: {FIX / 'custom'}}}]"
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         plain = compose(config_name="config", overrides=[f"tasks={tasks}", "tasks.train_rows=20", "tasks.eval_rows=8"])
         cfg = compose(config_name="config", overrides=[f"tasks={tasks}", "tasks.train_rows=20", "tasks.eval_rows=8",
@@ -109,7 +109,7 @@ def test_tasks_extra_adds_tasks_to_the_generated_suites(tasks):
 
 
 def test_empty_extra_on_a_generated_suite_keeps_its_cell_key():
-    """`tasks.extra: []` was added to suite.yaml and control.yaml; the key hashes the config as it was before."""
+    """`tasks.include: []` was added to suite.yaml and control.yaml; the key hashes the config as it was before."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         suite = compose(config_name="config", overrides=[])
         flan = compose(config_name="config", overrides=["tasks=flan"])
@@ -124,5 +124,5 @@ def test_extra_task_named_like_a_suite_task_is_a_one_line_error(tmp_path):
     for split in ("train", "validation"):
         (tmp_path / f"kind_words_{split}.jsonl").write_text((FIX / "custom" / f"kind_words_{split}.jsonl").read_text())
     with pytest.raises(ConfigError, match=f"task name '{own}' is defined twice: in the SuiteCatalogue") as err:
-        SuiteCatalogue(train_rows=20, eval_rows=8, extra=[str(tmp_path)]).spec(own)
+        SuiteCatalogue(train_rows=20, eval_rows=8, include=[str(tmp_path)]).spec(own)
     assert "\n" not in str(err.value)

@@ -72,7 +72,7 @@ def test_resume_and_include_eos_take_booleans_and_their_text():
 
 def test_types_follow_the_defaults():
     defaults = _compose([])
-    cc.check_types(_compose(["train.lr=1", "threads=2", "train.peft=lora", "tasks.extra=[a]"]), defaults)
+    cc.check_types(_compose(["train.lr=1", "threads=2", "train.peft=lora", "tasks.include=[a]"]), defaults)
     for override, message in (("train.lr=true", "train.lr must be a number, got True"),
                               ("train.steps=2.5", "train.steps must be an integer, got 2.5"),
                               ("template.options_in_prompt=1", "must be true or false, got 1"),
@@ -96,7 +96,7 @@ def test_sweeps_are_checked_value_by_value():
 
 def test_credentials_are_refused_but_references_and_lookalikes_pass():
     check_no_secrets(["+logger.api_key=${oc.env:WANDB_API_KEY}", "~logger.api_key", "scoring.max_new_tokens=3",
-                      "model.config.num_key_value_heads=2", "tasks.extra=[{path: x, cluster: y}]"])
+                      "model.config.num_key_value_heads=2", "tasks.include=[{path: x, cluster: y}]"])
     for arg in ("logger.api_key=x", "+hf_token=x", "+a.b.password=x", "+wandb={token: x}", "+logger.apikey=x"):
         with pytest.raises(ConfigError, match="looks like a credential") as err:
             check_no_secrets([arg])

@@ -9,8 +9,8 @@ import pytest
 from flanlab.data.ambiguity import ambiguity
 from flanlab.data.mixture import build_mixture
 from flanlab.splits import make_split
+from flanlab.tasks.control.catalogue import ControlCatalogue
 from flanlab.tasks.control.lexicon import KIND_OF
-from flanlab.tasks.generated import ControlCatalogue
 from flanlab.templates.variants import render, render_for_scoring
 
 HELDOUT = ("choose", "presence")
@@ -89,7 +89,7 @@ def test_only_the_instruction_says_what_is_asked(catalogue):
 def test_shuffled_instructions_come_from_other_tasks_with_the_same_answers(catalogue, split):
     mix = build_mixture(catalogue, split, "shuffled_instruction", max_per_task=30, seed=0,
                         tasks=_train_tasks(catalogue, split))
-    spaces = {t: catalogue.spec(t).extra["answer_space"] for t in mix.tasks if catalogue.spec(t).is_classification}
+    spaces = {t: catalogue.spec(t).metadata["answer_space"] for t in mix.tasks if catalogue.spec(t).is_classification}
     for task, template_id in zip(mix.examples["task"], mix.examples["template_id"], strict=True):
         donor = template_id.split(":")[0]
         if task in spaces:

@@ -143,8 +143,8 @@ def test_rouge_l_task_and_cluster_means_equal_rouge_score_directly():
     assert len(results) == 2
     for r in results:
         assert r.metric == "rouge_l" and r.correct == pytest.approx(expected)
-        assert r.value == pytest.approx(sum(expected) / 3) and r.extra["rouge_l"] == pytest.approx(r.value)
-        assert r.type_correct is None and r.extra["bleu"] <= 1.0  # BLEU in extra is on the 0-1 scale too
+        assert r.value == pytest.approx(sum(expected) / 3) and r.other_metrics["rouge_l"] == pytest.approx(r.value)
+        assert r.type_correct is None and r.other_metrics["bleu"] <= 1.0  # BLEU in other_metrics: 0-1 scale
         assert [p["text"] for p in r.predictions] == [OUTPUTS[row["doc"]] for row in rows]
         assert r.predictions[1]["gold"] == "a dog ran far away" and r.predictions[1]["loglik"] == []
     block = summarize(results)
@@ -189,8 +189,9 @@ def test_kept_predictions_type_accuracy_majority_and_pick_rate():
     assert first["loglik"] == [0.0, -4.0, -6.0, -8.0] and first["loglik_norm"] == pytest.approx([0.0, -2, -2, -2])
     assert first["text"] == ""
     assert r.type_correct == [1, 1, 0, 1, 1]
-    assert r.extra["type_acc"] == pytest.approx(0.8) and r.extra["acc_given_type"] == pytest.approx(0.25)
-    assert r.extra["chance_given_type"] == pytest.approx(0.5) and r.extra["majority"] == pytest.approx(0.4)
+    others = r.other_metrics
+    assert others["type_acc"] == pytest.approx(0.8) and others["acc_given_type"] == pytest.approx(0.25)
+    assert others["chance_given_type"] == pytest.approx(0.5) and others["majority"] == pytest.approx(0.4)
     assert r.pick_rate == pytest.approx({"yes": 0.6, "red": 0.2, "no": 0.2})
     assert task_summary([r])["mixed"]["metrics"]["type_acc"] == pytest.approx(0.8)  # aggregates like other extras
 
@@ -201,8 +202,9 @@ def test_a_scorer_that_always_prefers_option_zero(toy_catalogue):
     labels = rows["label"]
     for r in results:
         assert r.pick_rate == {"yes": 1.0} and {p["picked_index"] for p in r.predictions} == {0}
-        assert r.extra["majority"] == pytest.approx(max(labels.count(0), labels.count(1)) / len(labels))
-        assert r.extra["type_acc"] == 1.0 and r.extra["chance_given_type"] == 0.5  # one type: type accuracy is 1
+        assert r.other_metrics["majority"] == pytest.approx(max(labels.count(0), labels.count(1)) / len(labels))
+        assert r.other_metrics["type_acc"] == 1.0  # one type: type accuracy is 1
+        assert r.other_metrics["chance_given_type"] == 0.5
 
 
 def test_loglik_lists_are_capped_at_eight_options():
@@ -214,7 +216,7 @@ def test_loglik_lists_are_capped_at_eight_options():
     pred = r.predictions[0]
     assert len(pred["loglik"]) == len(pred["loglik_norm"]) == LOGLIK_OPTIONS
     assert pred["picked"] == "o9" and pred["picked_index"] == 9 and r.correct == [1.0]
-    assert r.extra["majority"] == 1.0  # per-row options: the gold position
+    assert r.other_metrics["majority"] == 1.0  # per-row options: the gold position
 
 
 def test_three_prompts_per_task_are_kept_verbatim_across_templates(toy_catalogue):

@@ -14,7 +14,7 @@ from flanlab.io import atomic_write_json
 from flanlab.report import main
 from tests.unit.test_analysis import fake_cell
 
-SUITE = {"_target_": "flanlab.tasks.generated.SuiteCatalogue", "seed": 0, "train_rows": 4, "eval_rows": 4}
+SUITE = {"_target_": "flanlab.tasks.suite.catalogue.SuiteCatalogue", "seed": 0, "train_rows": 4, "eval_rows": 4}
 EVIL = '<script>alert("x")</script> & "quoted"'
 
 

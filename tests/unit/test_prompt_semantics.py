@@ -14,9 +14,9 @@ from flanlab.scoring.zeroshot import answer_prompts, override_flags, prediction
 from flanlab.splits import make_split
 from flanlab.tasks.bigbench import load_bigbench
 from flanlab.tasks.control import build_control
+from flanlab.tasks.control.catalogue import ControlCatalogue
 from flanlab.tasks.custom import load_custom
 from flanlab.tasks.flan import flan_specs
-from flanlab.tasks.generated import ControlCatalogue
 from flanlab.tasks.spec import TaskSpec
 from flanlab.tasks.suite import build_suite
 from flanlab.templates.pools import unseen_pool

@@ -11,7 +11,7 @@ from flanlab.scoring.zeroshot import TemplateResult
 def _r(task: str, cluster: str, template: str, correct: list[int]) -> TemplateResult:
     return TemplateResult(task=task, cluster=cluster, variant="instruction", template_id=template, metric="accuracy",
                           value=sum(correct) / len(correct), n=len(correct), chance=0.5, correct=correct,
-                          extra={"acc_norm": 0.25})
+                          other_metrics={"acc_norm": 0.25})
 
 
 EVAL = [

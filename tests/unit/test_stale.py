@@ -39,7 +39,7 @@ def tasks_dir(tmp_path: Path) -> Path:
 def _cfg(tasks_dir: Path, *overrides: str):
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose(config_name="config", overrides=[
-            "tasks=flan", "tasks.base=null", f"tasks.extra=[{{path: {tasks_dir}}}]", "heldout=sentiment", *overrides])
+            "tasks=flan", "tasks.base=null", f"tasks.include=[{{path: {tasks_dir}}}]", "heldout=sentiment", *overrides])
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def _spec(name: str, cluster: str, display: str, fields: tuple[str, ...], templa
           description: str, answers: str, solver: Callable[[Mapping[str, Any]], str | None]) -> TaskSpec:
     return TaskSpec(name=name, cluster=cluster, display_name=display, kind="classification", input_fields=fields,
                     templates=templates, metric="accuracy", options_field="options", description=description,
-                    answer_types=ANSWER_TYPES, extra={"answer_space": answers}, solver=solver)
+                    answer_types=ANSWER_TYPES, metadata={"answer_space": answers}, solver=solver)
 
 
 def scene_words(row: Mapping[str, Any]) -> list[str]:

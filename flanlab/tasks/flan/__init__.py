@@ -1,7 +1,7 @@
 """The FLAN task catalogue as data: hub datasets in twelve clusters, each with instruction templates.
 
 ``flan_specs()`` returns every entry by name, cluster by cluster. Each entry is a ``TaskSpec`` whose
-``hub_path``/``hub_config`` name the Hugging Face dataset and whose ``extra['hub_features']`` is the raw
+``hub_path``/``hub_config`` name the Hugging Face dataset and whose ``metadata['hub_features']`` is the raw
 row schema; ``flanlab.tasks.hub.HubCatalogue`` loads the rows from the hub or an offline mirror.
 """
 

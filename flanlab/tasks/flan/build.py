@@ -60,7 +60,7 @@ def classify(
         input_fields=tuple(input_fields), templates=tuple(templates), metric="accuracy",
         options=tuple(options) if options is not None else None, options_field=options_field,
         label_field=label_field, train_split=train, eval_split=eval, description=description,
-        extra={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess,
+        metadata={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess,
     )
 
 
@@ -75,13 +75,13 @@ def generate(
         name=name, cluster=cluster, display_name=display_name, kind="generation",
         input_fields=tuple(input_fields), templates=tuple(templates), metric=metric,
         target_field=target_field, train_split=train, eval_split=eval, description=description,
-        extra={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess,
+        metadata={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess,
     )
 
 
 def hub_features(spec: TaskSpec) -> Features | None:
     """The raw hub schema an entry declares (None for tasks that are not hub entries)."""
-    return spec.extra.get("hub_features")
+    return spec.metadata.get("hub_features")
 
 
 def lettered(texts: Sequence[str], keys: Sequence[str], answer_key: str) -> tuple[list[str], int]:
