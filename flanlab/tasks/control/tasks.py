@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flanlab.tasks.control.lexicon import KIND_OF, KINDS, NO, YES, Scene
+from flanlab.tasks.declare import classification, tpl
 from flanlab.tasks.spec import TaskSpec, Template
 
 ANSWER_TYPES = {"yes_no": (YES, NO)}
@@ -39,7 +40,7 @@ def article(kind: str) -> str:
 
 def _templates(kind: str, bodies: tuple[tuple[str, str], ...]) -> tuple[Template, ...]:
     keep = {"scene": "{scene}", "query": "{query}", "options": "{options}"}
-    return tuple(Template(tid, body.format(k=kind, a_k=article(kind), **keep)) for tid, body in bodies)
+    return tuple(tpl(tid, body.format(k=kind, a_k=article(kind), **keep)) for tid, body in bodies)
 
 
 RECALL = (
@@ -88,9 +89,8 @@ def _row(scene: Scene, query: str, answer: str) -> dict[str, Any]:
 
 def _spec(name: str, cluster: str, display: str, fields: tuple[str, ...], templates: tuple[Template, ...],
           description: str, answers: str, solver: Callable[[Mapping[str, Any]], str | None]) -> TaskSpec:
-    return TaskSpec(name=name, cluster=cluster, display_name=display, kind="classification", input_fields=fields,
-                    templates=templates, metric="accuracy", options_field="options", description=description,
-                    answer_types=ANSWER_TYPES, metadata={"answer_space": answers}, solver=solver)
+    return classification(name, cluster, display, fields, templates, options_field="options", description=description,
+                          answer_types=ANSWER_TYPES, metadata={"answer_space": answers}, solver=solver)
 
 
 def scene_words(row: Mapping[str, Any]) -> list[str]:

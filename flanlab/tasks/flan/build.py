@@ -1,4 +1,5 @@
-"""Helpers that keep the FLAN catalogue modules short: feature shorthands and spec constructors.
+"""Helpers that keep the FLAN catalogue modules short: feature shorthands and hub-entry constructors over
+:mod:`flanlab.tasks.declare` (the modules take ``tpl`` and ``inv`` from there).
 
 Every entry names its hub dataset (``hub_path``/``hub_config``), the raw row schema the hub serves
 (``hub_features``, a ``datasets.Features``), the splits, and an optional ``preprocess`` that maps one raw
@@ -13,6 +14,7 @@ from typing import Any
 
 from datasets import ClassLabel, Features, List, Translation, Value
 
+from flanlab.tasks.declare import classification, generation
 from flanlab.tasks.spec import TaskSpec, Template
 
 STR = Value("string")
@@ -39,29 +41,17 @@ def translation(*languages: str) -> Features:
     return Features({"translation": Translation(languages=list(languages))})
 
 
-def tpl(id: str, input: str, target: str = "{answer}") -> Template:
-    return Template(id=id, input=input, target=target)
-
-
-def inv(id: str, input: str, target: str) -> Template:
-    """An inverted template: the task turned around (trains; not scored by default)."""
-    return Template(id=id, input=input, target=target, inverted=True)
-
-
 def classify(
     name: str, cluster: str, display_name: str, hub: tuple[str, str | None], features: Features,
     input_fields: Sequence[str], templates: Sequence[Template], *, options: Sequence[str] | None = None,
     options_field: str | None = None, preprocess: Preprocess | None = None, train: str = "train",
     eval: str = "validation", description: str = "", label_field: str = "label",
 ) -> TaskSpec:
-    """A classification entry scored by rank classification (accuracy)."""
-    return TaskSpec(
-        name=name, cluster=cluster, display_name=display_name, kind="classification",
-        input_fields=tuple(input_fields), templates=tuple(templates), metric="accuracy",
-        options=tuple(options) if options is not None else None, options_field=options_field,
-        label_field=label_field, train_split=train, eval_split=eval, description=description,
-        metadata={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess,
-    )
+    """A hub classification entry scored by rank classification (accuracy)."""
+    return classification(name, cluster, display_name, input_fields, templates, options=options,
+                          options_field=options_field, label_field=label_field, train_split=train, eval_split=eval,
+                          description=description, metadata={"hub_features": features}, hub_path=hub[0],
+                          hub_config=hub[1], preprocess=preprocess)
 
 
 def generate(
@@ -70,13 +60,10 @@ def generate(
     metric: str = "exact_match", preprocess: Preprocess | None = None, train: str = "train",
     eval: str = "validation", description: str = "",
 ) -> TaskSpec:
-    """A generation entry; ``target_field`` holds the reference (or a list of them, the first trains)."""
-    return TaskSpec(
-        name=name, cluster=cluster, display_name=display_name, kind="generation",
-        input_fields=tuple(input_fields), templates=tuple(templates), metric=metric,
-        target_field=target_field, train_split=train, eval_split=eval, description=description,
-        metadata={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess,
-    )
+    """A hub generation entry; ``target_field`` holds the reference (or a list of them, the first trains)."""
+    return generation(name, cluster, display_name, input_fields, templates, target_field=target_field, metric=metric,
+                      train_split=train, eval_split=eval, description=description,
+                      metadata={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess)
 
 
 def hub_features(spec: TaskSpec) -> Features | None:

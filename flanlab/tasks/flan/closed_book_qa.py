@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flanlab.tasks.flan.build import STR, STRS, Row, classify, feats, generate, inv, lettered, tpl
+from flanlab.tasks.declare import inv, tpl
+from flanlab.tasks.flan.build import STR, STRS, Row, classify, feats, generate, lettered
 
 CLUSTER = "closed_book_qa"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flanlab.tasks.flan.build import BOOL, I32, STR, STRS, Row, classify, feats, inv, labels, tpl
+from flanlab.tasks.declare import inv, tpl
+from flanlab.tasks.flan.build import BOOL, I32, STR, STRS, Row, classify, feats, labels
 
 CLUSTER = "coreference"
 

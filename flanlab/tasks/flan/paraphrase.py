@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flanlab.tasks.flan.build import F32, I32, I64, STR, Row, classify, feats, inv, labels, tpl
+from flanlab.tasks.declare import inv, tpl
+from flanlab.tasks.flan.build import F32, I32, I64, STR, Row, classify, feats, labels
 
 CLUSTER = "paraphrase"
 NO_YES = ("no", "yes")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flanlab.tasks.flan.build import I32, INTS, STR, STRS, Row, classify, feats, generate, inv, tpl
+from flanlab.tasks.declare import inv, tpl
+from flanlab.tasks.flan.build import I32, INTS, STR, STRS, Row, classify, feats, generate
 
 CLUSTER = "reading_comprehension_with_commonsense"
 BLANK = "___"

@@ -4,20 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flanlab.tasks.flan.build import (
-    I32,
-    INTS,
-    STR,
-    STRS,
-    Row,
-    classify,
-    feats,
-    generate,
-    inv,
-    labels,
-    lettered,
-    tpl,
-)
+from flanlab.tasks.declare import inv, tpl
+from flanlab.tasks.flan.build import I32, INTS, STR, STRS, Row, classify, feats, generate, labels, lettered
 
 CLUSTER = "reading_comprehension"
 NO_YES = ("no", "yes")

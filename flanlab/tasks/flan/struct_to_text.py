@@ -6,7 +6,8 @@ from typing import Any
 
 from datasets import List
 
-from flanlab.tasks.flan.build import BOOL, I32, STR, STRS, Row, feats, generate, inv, tpl
+from flanlab.tasks.declare import inv, tpl
+from flanlab.tasks.flan.build import BOOL, I32, STR, STRS, Row, feats, generate
 
 CLUSTER = "struct_to_text"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flanlab.tasks.flan.build import Row, generate, inv, tpl, translation
+from flanlab.tasks.declare import inv, tpl
+from flanlab.tasks.flan.build import Row, generate, translation
 
 CLUSTER = "translation"
 LANGUAGES = {"de": "German", "fr": "French", "ro": "Romanian", "cs": "Czech", "fi": "Finnish", "ru": "Russian",

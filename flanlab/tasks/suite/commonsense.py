@@ -5,17 +5,15 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from flanlab.tasks.declare import classification, inv, tpl
 from flanlab.tasks.suite.world import (
     COLOURS,
     PEOPLE,
     PLACES,
     SuiteTask,
     cap,
-    classification,
-    inv,
     other,
     place_at,
-    tpl,
 )
 
 CLUSTER = "commonsense"
@@ -101,7 +99,6 @@ def _size_row(rng: random.Random, label: int) -> dict[str, Any]:
 
 PLACE = classification(
     "commonsense_place", CLUSTER, "World Commonsense: places",
-    "Choosing the place where a person should go to do an everyday activity.",
     ("situation",),
     [
         tpl("where", "{situation}\nWhere should they go?\n{options}"),
@@ -112,11 +109,11 @@ PLACE = classification(
         inv("write", "Write a sentence about someone who should go to the {answer}.", "{situation}"),
     ],
     options_field="places",
+    description="Choosing the place where a person should go to do an everyday activity.",
 )
 
 TOOL = classification(
     "commonsense_tool", CLUSTER, "World Commonsense: tools",
-    "Choosing the everyday object a person needs for a goal.",
     ("situation",),
     [
         tpl("what_use", "{situation}\nWhat should they use?\n{options}"),
@@ -127,11 +124,11 @@ TOOL = classification(
         inv("write", "Write a sentence about someone who needs a {answer}.", "{situation}"),
     ],
     options_field="objects",
+    description="Choosing the everyday object a person needs for a goal.",
 )
 
 PLAUSIBLE = classification(
     "commonsense_cause_effect", CLUSTER, "World Commonsense: cause and effect",
-    "Choosing the more plausible of two sentences as the cause or the effect of an event.",
     ("premise", "question"),
     [
         tpl("question", "{premise}\n{question}\n{options}"),
@@ -142,11 +139,11 @@ PLAUSIBLE = classification(
         inv("write", "{question} Answer: {answer} Write the event.", "{premise}"),
     ],
     options_field="choices",
+    description="Choosing the more plausible of two sentences as the cause or the effect of an event.",
 )
 
 SIZE = classification(
     "commonsense_size", CLUSTER, "World Commonsense: sizes",
-    "Whether one everyday object fits inside another, answered yes or no.",
     ("situation",),
     [
         tpl("fit", "{situation}\nWill it fit? Answer yes or no.\n{options}"),
@@ -158,6 +155,7 @@ SIZE = classification(
             "{situation}"),
     ],
     options=("yes", "no"),
+    description="Whether one everyday object fits inside another, answered yes or no.",
 )
 
 TASKS = [

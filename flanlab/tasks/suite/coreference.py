@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from flanlab.tasks.declare import classification, inv, tpl
 from flanlab.tasks.suite.world import (
     OBJECTS,
     PEOPLE,
@@ -12,10 +13,7 @@ from flanlab.tasks.suite.world import (
     SHE_HE,
     Person,
     SuiteTask,
-    classification,
-    inv,
     other,
-    tpl,
 )
 
 CLUSTER = "coreference"
@@ -77,7 +75,6 @@ def _yes_no_row(rng: random.Random, label: int) -> dict[str, Any]:
 
 GENDER = classification(
     "coreference_pronoun_gender", CLUSTER, "World Coreference: pronouns",
-    "Which of two people a she/he pronoun refers to, when only the pronoun's gender tells them apart.",
     ("sentence", "pronoun"),
     [
         tpl("who", '{sentence}\nWho does "{pronoun}" refer to?\n{options}'),
@@ -89,11 +86,11 @@ GENDER = classification(
         inv("write", 'Write a sentence about two people where "{pronoun}" means {answer}.', "{sentence}"),
     ],
     options_field="candidates",
+    description="Which of two people a she/he pronoun refers to, when only the pronoun's gender tells them apart.",
 )
 
 REASON = classification(
     "coreference_reason", CLUSTER, "World Coreference: reasons",
-    "Which of two same-pronoun people a pronoun refers to, decided by the reason the sentence gives.",
     ("sentence", "pronoun"),
     [
         tpl("who", '{sentence}\nIn this sentence, who does "{pronoun}" refer to?\n{options}'),
@@ -104,11 +101,11 @@ REASON = classification(
         inv("write", 'Write a sentence with a reason, where "{pronoun}" means {answer}.', "{sentence}"),
     ],
     options_field="candidates",
+    description="Which of two same-pronoun people a pronoun refers to, decided by the reason the sentence gives.",
 )
 
 YES_NO = classification(
     "coreference_yes_no", CLUSTER, "World Coreference: check a reading",
-    "Whether a pronoun in a sentence refers to a named candidate, answered yes or no.",
     ("sentence", "pronoun", "candidate"),
     [
         tpl("refer", '{sentence}\nDoes "{pronoun}" refer to {candidate}? Answer yes or no.\n{options}'),
@@ -120,6 +117,7 @@ YES_NO = classification(
         inv("write", 'Write a sentence with "{pronoun}" in it. Does it mean {candidate}? {answer}.', "{sentence}"),
     ],
     options=("yes", "no"),
+    description="Whether a pronoun in a sentence refers to a named candidate, answered yes or no.",
 )
 
 TASKS = [

@@ -5,18 +5,15 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from flanlab.tasks.declare import classification, generation, inv, tpl
 from flanlab.tasks.suite.world import (
     COLOURS,
     OBJECTS,
     PEOPLE,
     PLACES,
     SuiteTask,
-    classification,
-    generation,
-    inv,
     place_at,
     plural,
-    tpl,
 )
 
 CLUSTER = "misc"
@@ -65,7 +62,6 @@ def _odd_row(rng: random.Random, label: int) -> dict[str, Any]:
 
 STORY = generation(
     "misc_word_problem", CLUSTER, "World Misc: word problems",
-    "Solving a one-step addition or subtraction story with numbers up to 20, answered as a number.",
     ("problem",),
     [
         tpl("solve", "{problem}"),
@@ -75,11 +71,11 @@ STORY = generation(
         tpl("count", "Read the story and count.\n{problem}\nGive only the number."),
         inv("write", "Write a short story problem whose answer is {answer}.", "{problem}"),
     ],
+    description="Solving a one-step addition or subtraction story with numbers up to 20, answered as a number.",
 )
 
 EXTREME = generation(
     "misc_list_extreme", CLUSTER, "World Misc: largest and smallest",
-    "Naming the largest or the smallest number in a short list of numbers from 0 to 20.",
     ("numbers", "question"),
     [
         tpl("question", "Numbers: {numbers}\n{question}"),
@@ -89,11 +85,11 @@ EXTREME = generation(
         tpl("pick", "{numbers}\n{question} Give only the number."),
         inv("write", "{question} The answer is {answer}. Write a list of numbers.", "{numbers}"),
     ],
+    description="Naming the largest or the smallest number in a short list of numbers from 0 to 20.",
 )
 
 CONTAINS = classification(
     "misc_list_contains", CLUSTER, "World Misc: list membership",
-    "Whether a word appears in a short comma-separated list, answered yes or no.",
     ("items", "word"),
     [
         tpl("in_list", "List: {items}\nIs {word} in the list? Answer yes or no.\n{options}"),
@@ -104,11 +100,11 @@ CONTAINS = classification(
         inv("write", "Write a list of words. Is {word} in it? {answer}.", "{items}"),
     ],
     options=("yes", "no"),
+    description="Whether a word appears in a short comma-separated list, answered yes or no.",
 )
 
 ODD = classification(
     "misc_odd_one_out", CLUSTER, "World Misc: odd one out",
-    "Choosing the one word in a list of four that does not belong with the other three.",
     ("words",),
     [
         tpl("odd", "{words}\nWhich word does not belong?\n{options}"),
@@ -119,6 +115,7 @@ ODD = classification(
         inv("write", "Write three words that go together and add {answer} as the odd one.", "{words}"),
     ],
     options_field="choices",
+    description="Choosing the one word in a list of four that does not belong with the other three.",
 )
 
 TASKS = [

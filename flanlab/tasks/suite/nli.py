@@ -5,17 +5,15 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from flanlab.tasks.declare import classification, inv, tpl
 from flanlab.tasks.suite.world import (
     COLOURS,
     OBJECTS,
     PEOPLE,
     PLACES,
     SuiteTask,
-    classification,
-    inv,
     other,
     plural,
-    tpl,
 )
 
 CLUSTER = "nli"
@@ -77,7 +75,6 @@ def _event_row(rng: random.Random, label: int) -> dict[str, Any]:
 
 FACT = classification(
     "nli_fact_entailment", CLUSTER, "World NLI: facts",
-    "Whether a sentence about where someone put a coloured object supports, contradicts or leaves open a claim.",
     ("premise", "hypothesis"),
     [
         tpl("based_on", '{premise}\nBased on the text, is it true that "{hypothesis}"?\n{options}'),
@@ -93,11 +90,12 @@ FACT = classification(
             'text?" is {answer}.', "{hypothesis}"),
     ],
     options=YES_MAYBE_NO,
+    description="Whether a sentence about where someone put a coloured object supports, contradicts or leaves open "
+                "a claim.",
 )
 
 COUNT = classification(
     "nli_count_entailment", CLUSTER, "World NLI: counts",
-    "Whether a claim comparing or adding two small counts follows from a sentence that states them.",
     ("premise", "hypothesis"),
     [
         tpl("based_on", '{premise}\nBased on the text, is "{hypothesis}" true? Answer yes or no.\n{options}'),
@@ -111,11 +109,11 @@ COUNT = classification(
             "{hypothesis}"),
     ],
     options=YES_NO,
+    description="Whether a claim comparing or adding two small counts follows from a sentence that states them.",
 )
 
 EVENT = classification(
     "nli_event_entailment", CLUSTER, "World NLI: events",
-    "Whether a sentence about one person giving another an object supports, contradicts or leaves open a claim.",
     ("premise", "hypothesis"),
     [
         tpl("based_on", "{premise}\nBased on the text, can we say this: {hypothesis}\n{options}"),
@@ -129,6 +127,8 @@ EVENT = classification(
         inv("write_claim", "Story: {premise}\nWrite a sentence about the story; is it true? {answer}.", "{hypothesis}"),
     ],
     options=YES_MAYBE_NO,
+    description="Whether a sentence about one person giving another an object supports, contradicts or leaves "
+                "open a claim.",
 )
 
 TASKS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from flanlab.tasks.declare import classification, inv, tpl
 from flanlab.tasks.suite.world import (
     COLOURS,
     OBJECTS,
@@ -13,11 +14,8 @@ from flanlab.tasks.suite.world import (
     SIZE_SYNONYMS,
     VERB_SYNONYMS,
     SuiteTask,
-    classification,
-    inv,
     other,
     place_at,
-    tpl,
 )
 
 CLUSTER = "paraphrase"
@@ -104,7 +102,6 @@ def _pick_row(rng: random.Random, label: int) -> dict[str, Any]:
 
 SYNONYM = classification(
     "paraphrase_synonyms", CLUSTER, "World Paraphrase: synonyms",
-    "Whether two sentences mean the same when one swaps in synonyms or may change one fact.",
     ("sentence1", "sentence2"),
     [
         tpl("same_meaning", "First sentence: {sentence1}\nSecond sentence: {sentence2}\n"
@@ -119,11 +116,11 @@ SYNONYM = classification(
             "{sentence2}"),
     ],
     options=YES_NO,
+    description="Whether two sentences mean the same when one swaps in synonyms or may change one fact.",
 )
 
 REORDER = classification(
     "paraphrase_reorder", CLUSTER, "World Paraphrase: word order",
-    "Whether two sentences about two people mean the same after the people, roles or word order change.",
     ("sentence1", "sentence2"),
     [
         tpl("same_meaning", "{sentence1}\n{sentence2}\nDo the first sentence and the second sentence say the same "
@@ -139,11 +136,11 @@ REORDER = classification(
             "{sentence2}"),
     ],
     options=YES_NO,
+    description="Whether two sentences about two people mean the same after the people, roles or word order change.",
 )
 
 PICK = classification(
     "paraphrase_pick", CLUSTER, "World Paraphrase: pick the match",
-    "Which of three sentences says the same thing as a given sentence.",
     ("sentence",),
     [
         tpl("which_option", "{sentence}\nWhich of the options means the same?\n{options}"),
@@ -154,6 +151,7 @@ PICK = classification(
         inv("write", "Say this in other words: {sentence}", "{answer}"),
     ],
     options_field="choices",
+    description="Which of three sentences says the same thing as a given sentence.",
 )
 
 TASKS = [

@@ -5,18 +5,15 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from flanlab.tasks.declare import classification, generation, inv, tpl
 from flanlab.tasks.suite.world import (
     COLOURS,
     OBJECTS,
     PEOPLE,
     PLACES,
     SuiteTask,
-    classification,
-    generation,
-    inv,
     other,
     place_at,
-    tpl,
 )
 
 CLUSTER = "reading_comprehension"
@@ -81,7 +78,6 @@ def _who_row(rng: random.Random, label: int) -> dict[str, Any]:
 
 YES_NO = classification(
     "reading_yes_no", CLUSTER, "World Reading: yes/no questions",
-    "Answering a yes/no question about who has what or who is where, from a three-sentence context.",
     ("context", "question"),
     [
         tpl("based_on", "{context}\nBased on the text, answer yes or no. {question}\n{options}"),
@@ -92,11 +88,11 @@ YES_NO = classification(
         inv("write", "Text: {context}\nWrite a question about the text whose answer is {answer}.", "{question}"),
     ],
     options=("yes", "no"),
+    description="Answering a yes/no question about who has what or who is where, from a three-sentence context.",
 )
 
 COLOUR = generation(
     "reading_colour", CLUSTER, "World Reading: colours",
-    "Answering with one colour word what colour a named person's object is, from a short context.",
     ("context", "question"),
     [
         tpl("based_on", "{context}\nBased on the text: {question}"),
@@ -106,11 +102,11 @@ COLOUR = generation(
         tpl("short", "Context: {context}\n{question} Give a short answer."),
         inv("write", "Text: {context}\nAsk a question about the text whose answer is {answer}.", "{question}"),
     ],
+    description="Answering with one colour word what colour a named person's object is, from a short context.",
 )
 
 WHO = classification(
     "reading_who", CLUSTER, "World Reading: who",
-    "Choosing which of the three people in a short context has an object or is in a place.",
     ("context", "question"),
     [
         tpl("based_on", "{context}\nBased on the text: {question}\n{options}"),
@@ -121,6 +117,7 @@ WHO = classification(
         inv("write", "Text: {context}\nWrite a question about the text whose answer is {answer}.", "{question}"),
     ],
     options_field="names",
+    description="Choosing which of the three people in a short context has an object or is in a place.",
 )
 
 TASKS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from flanlab.tasks.declare import classification, generation, inv, tpl
 from flanlab.tasks.suite.world import (
     INTENSIFIERS,
     NEGATIVE,
@@ -12,10 +13,6 @@ from flanlab.tasks.suite.world import (
     POSITIVE,
     THINGS,
     SuiteTask,
-    classification,
-    generation,
-    inv,
-    tpl,
 )
 
 CLUSTER = "sentiment"
@@ -71,7 +68,6 @@ def _feeling_row(rng: random.Random, label: int) -> dict[str, Any]:
 
 REVIEW = classification(
     "sentiment_review", CLUSTER, "World Sentiment: reviews",
-    "Whether a one- or two-clause review, possibly negated, is positive or negative.",
     ("review",),
     [
         tpl("positive_or_negative", "{review}\nIs this review positive or negative?\n{options}"),
@@ -82,11 +78,11 @@ REVIEW = classification(
         inv("write", "Write a short {answer} review.", "{review}"),
     ],
     options=("negative", "positive"),
+    description="Whether a one- or two-clause review, possibly negated, is positive or negative.",
 )
 
 LIKED = classification(
     "sentiment_opinion_question", CLUSTER, "World Sentiment: opinions",
-    "Answering yes or no to whether a person liked (or was unhappy with) something they described.",
     ("text", "question"),
     [
         tpl("based_on", "{text}\nBased on the text: {question} Answer yes or no.\n{options}"),
@@ -97,11 +93,11 @@ LIKED = classification(
         inv("write", "Write a sentence where the answer to this question is {answer}: {question}", "{text}"),
     ],
     options=("yes", "no"),
+    description="Answering yes or no to whether a person liked (or was unhappy with) something they described.",
 )
 
 COMPARE = classification(
     "sentiment_compare", CLUSTER, "World Sentiment: compare two",
-    "Which of two reviews, one positive and one negative, is the positive one.",
     ("sentence1", "sentence2"),
     [
         tpl("more_positive", "First sentence: {sentence1}\nSecond sentence: {sentence2}\nWhich one is more positive?\n"
@@ -117,11 +113,11 @@ COMPARE = classification(
             "{sentence1}"),
     ],
     options=("the first sentence", "the second sentence"),
+    description="Which of two reviews, one positive and one negative, is the positive one.",
 )
 
 FEELING = generation(
     "sentiment_feeling_word", CLUSTER, "World Sentiment: feeling word",
-    "Naming in one word (happy or sad) how a person felt about something they described.",
     ("text",),
     [
         tpl("how_feel", "{text}\nHow did the person feel? Answer happy or sad."),
@@ -131,6 +127,7 @@ FEELING = generation(
         tpl("feeling", "{text}\nName the feeling: happy or sad?"),
         inv("write", "Write a sentence about someone who felt {answer}.", "{text}"),
     ],
+    description="Naming in one word (happy or sad) how a person felt about something they described.",
 )
 
 TASKS = [

@@ -6,19 +6,16 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
+from flanlab.tasks.declare import classification, generation, inv, tpl
 from flanlab.tasks.suite.world import (
     COLOURS,
     OBJECTS,
     PEOPLE,
     PLACES,
     SuiteTask,
-    classification,
-    generation,
-    inv,
     other,
     place_at,
     plural,
-    tpl,
 )
 
 CLUSTER = "struct_to_text"
@@ -87,7 +84,6 @@ def _pick_row(rng: random.Random, label: int) -> dict[str, Any]:
 
 HAS = generation(
     "struct_possession_sentence", CLUSTER, "World Struct-to-text: possessions",
-    "Writing one sentence that states who has how many items of which colour, from a four-field table.",
     ("table",),
     [
         tpl("sentence", "{table}\nWrite a sentence that says what the table says."),
@@ -97,11 +93,11 @@ HAS = generation(
         tpl("words", "Write the facts in the table as words.\n{table}"),
         inv("write", "Sentence: {target}\nWrite this as a table with name, item, colour and count.", "{table}"),
     ],
+    description="Writing one sentence that states who has how many items of which colour, from a four-field table.",
 )
 
 EVENT = generation(
     "struct_event_sentence", CLUSTER, "World Struct-to-text: events",
-    "Writing one sentence that states who did what to which item where, from a four-field table.",
     ("table",),
     [
         tpl("sentence", "{table}\nWrite a sentence that says what the table says."),
@@ -111,11 +107,11 @@ EVENT = generation(
         tpl("what_happened", "What happened? Use the table.\n{table}"),
         inv("write", "Sentence: {target}\nWrite this as a table with who, action, item and place.", "{table}"),
     ],
+    description="Writing one sentence that states who did what to which item where, from a four-field table.",
 )
 
 MATCH = classification(
     "struct_sentence_match", CLUSTER, "World Struct-to-text: check a sentence",
-    "Whether a sentence states exactly the event in a four-field table, answered yes or no.",
     ("table", "sentence"),
     [
         tpl("describe", "Table: {table}\nSentence: {sentence}\nDoes the sentence describe the table? Answer yes or "
@@ -128,11 +124,11 @@ MATCH = classification(
         inv("write", "Table: {table}\nWrite a sentence; does it match the table? {answer}.", "{sentence}"),
     ],
     options=("yes", "no"),
+    description="Whether a sentence states exactly the event in a four-field table, answered yes or no.",
 )
 
 PICK = classification(
     "struct_pick_sentence", CLUSTER, "World Struct-to-text: pick the sentence",
-    "Which of three sentences about one person states what a four-field possession table says.",
     ("table",),
     [
         tpl("which_option", "{table}\nWhich of the options says what the table says?\n{options}"),
@@ -143,6 +139,7 @@ PICK = classification(
         inv("write", "Sentence: {answer}\nWrite this as a table with name, item, colour and count.", "{table}"),
     ],
     options_field="choices",
+    description="Which of three sentences about one person states what a four-field possession table says.",
 )
 
 TASKS = [

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flanlab.tasks.spec import TaskSpec, Template
+from flanlab.tasks.spec import TaskSpec
 
 # --------------------------------------------------------------------------- the world
 
@@ -89,42 +89,6 @@ def place_at(items: Sequence[str], correct: str, label: int, rng: random.Random)
     rng.shuffle(out)
     out.insert(label, correct)
     return out
-
-
-# --------------------------------------------------------------------------- specs and templates
-
-
-def tpl(template_id: str, text: str) -> Template:
-    """A normal template whose target is the answer."""
-    return Template(id=template_id, input=text)
-
-
-def inv(template_id: str, text: str, target: str) -> Template:
-    """An inverted template: the answer is in the input, a row field is the target."""
-    return Template(id=template_id, input=text, target=target, inverted=True)
-
-
-def classification(
-    name: str, cluster: str, display_name: str, description: str, input_fields: tuple[str, ...],
-    templates: Sequence[Template], *, options: tuple[str, ...] | None = None, options_field: str | None = None,
-) -> TaskSpec:
-    """A classification task scored by accuracy (rank classification over its options)."""
-    return TaskSpec(
-        name=name, cluster=cluster, display_name=display_name, kind="classification",
-        input_fields=input_fields, templates=tuple(templates), metric="accuracy",
-        options=options, options_field=options_field, description=description,
-    )
-
-
-def generation(
-    name: str, cluster: str, display_name: str, description: str, input_fields: tuple[str, ...],
-    templates: Sequence[Template],
-) -> TaskSpec:
-    """A short-answer generation task scored by exact match against ``target``."""
-    return TaskSpec(
-        name=name, cluster=cluster, display_name=display_name, kind="generation",
-        input_fields=input_fields, templates=tuple(templates), metric="exact_match", description=description,
-    )
 
 
 # --------------------------------------------------------------------------- sampling harness
