@@ -1,11 +1,8 @@
-"""Tokenising (input, target) pairs and padding them into batches, per architecture.
+"""Tokenising training (input, target) pairs and padding them into batches, per architecture.
 
 Seq2seq: the encoder reads the input, the decoder the target (both end in the tokenizer's EOS).
-Decoder-only: one sequence ``input + delimiter + target + EOS`` with the loss on target tokens
-only. The whitespace rule: the rendered input never ends in whitespace, and the *target* side
-carries the delimiter (a single space by default), as lm-evaluation-harness does. A decoder-only
-context starts with the tokenizer's BOS when the tokenizer itself adds one (Gemma, Llama): those
-models are trained with it and degrade badly without it; GPT-2, Pythia and the project's own BPE add none.
+Decoder-only: one sequence ``context + delimiter + target + EOS`` with the loss on target tokens
+only; the context is laid out by :mod:`flanlab.data.token_layout` (BOS, truncation), as scoring lays it out.
 """
 
 from __future__ import annotations
@@ -17,29 +14,7 @@ import datasets
 import torch
 
 from flanlab.data.maps import fresh_map
-
-IGNORE = -100
-
-
-def bos_prefix(tokenizer) -> list[int]:
-    """``[bos]`` if the tokenizer puts BOS first when asked for special tokens, else ``[]``."""
-    bos = tokenizer.bos_token_id
-    if bos is None:
-        return []
-    with_special = tokenizer("a", add_special_tokens=True)["input_ids"]
-    plain = tokenizer("a", add_special_tokens=False)["input_ids"]
-    return [bos] if with_special[:1] == [bos] and plain[:1] != [bos] else []
-
-
-def causal_contexts(tokenizer, texts: Sequence[str], max_len: int | None = None) -> list[list[int]]:
-    """Decoder-only context ids: no EOS, BOS first where the model expects it, cut from the left to ``max_len``."""
-    prefix = bos_prefix(tokenizer)
-    out = []
-    for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]:
-        if max_len is not None:
-            ids = ids[-max(max_len - len(prefix), 1):]
-        out.append(prefix + ids)
-    return out
+from flanlab.data.token_layout import IGNORE, causal_contexts, right_pad
 
 
 def encode_pairs(
@@ -75,22 +50,15 @@ def tokenize_mixture(
     return fresh_map(examples, batch, batched=True, desc="tokenize")
 
 
-def _pad(rows: Sequence[Sequence[int]], value: int, device: torch.device | str | None = None) -> torch.Tensor:
-    """Right-pad ``rows`` with ``value`` into one long tensor, made directly on ``device`` (torch's default
-    device when None), so that a batch for an accelerator costs one host-to-device copy."""
-    width = max(len(r) for r in rows)
-    return torch.tensor([[*r, *([value] * (width - len(r)))] for r in rows], dtype=torch.long, device=device)
-
-
 @dataclass
-class Collator:
-    """Pads a list of tokenised examples into model inputs (right padding)."""
+class PaddedCollator:
+    """Pads a list of tokenised training examples into model inputs (right padding)."""
 
     arch: str
     pad_token_id: int
 
     def __call__(self, rows: Sequence[dict]) -> dict[str, torch.Tensor]:
-        input_ids = _pad([r["input_ids"] for r in rows], self.pad_token_id)
-        attention_mask = _pad([[1] * len(r["input_ids"]) for r in rows], 0)
-        labels = _pad([r["labels"] for r in rows], IGNORE)
+        input_ids = right_pad([r["input_ids"] for r in rows], self.pad_token_id)
+        attention_mask = right_pad([[1] * len(r["input_ids"]) for r in rows], 0)
+        labels = right_pad([r["labels"] for r in rows], IGNORE)
         return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
-from flanlab.data.collate import IGNORE
+from flanlab.data.token_layout import IGNORE
 
 
 def balance(sizes: Sequence[tuple[int, ...]], rows: int) -> list[list[int]]:

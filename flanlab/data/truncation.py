@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flanlab.data.collate import bos_prefix
+from flanlab.data.token_layout import bos_prefix
 from flanlab.tasks.spec import Prompt, TaskSpec
 
 _WORD_END = re.compile(r"\S+")

@@ -2,7 +2,7 @@
 
 Both implement ``Scorer``: ``loglikelihoods(pairs)`` returns, for each (context, continuation),
 the summed log-probability of the continuation's tokens given the context, and ``generate``
-decodes greedily. Requests go through one :class:`~flanlab.scoring.collator.Collator` (grouped by
+decodes greedily. Requests go through one :class:`~flanlab.scoring.batching.RequestBatcher` (grouped by
 context, longest first, batch halved on out-of-memory) and come back in input order.
 
 * ``Seq2SeqScorer`` encodes each unique context once, runs one decoder step per context (which
@@ -42,12 +42,12 @@ from omegaconf import OmegaConf
 from tqdm.auto import tqdm
 from transformers import DynamicCache, EncoderDecoderCache, StoppingCriteria, StoppingCriteriaList
 
-from flanlab.data.collate import IGNORE, _pad, bos_prefix, causal_contexts
+from flanlab.data.token_layout import IGNORE, bos_prefix, causal_contexts, right_pad
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
 from flanlab.hardware import resolve_precision
 from flanlab.models.heads import backbone, output_logits, unwrap
-from flanlab.scoring.collator import Collator, Group
+from flanlab.scoring.batching import Group, RequestBatcher
 from flanlab.training.distributed import device_for
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,9 @@ def _continuation_logprob(logits: torch.Tensor, labels: torch.Tensor) -> torch.T
     return (picked * mask).sum(-1)
 
 
-def _collator(pairs: Sequence[tuple[str, str]], ctx_ids: dict[str, list[int]], conts: list[list[int]]) -> Collator:
+def _batcher(pairs: Sequence[tuple[str, str]], ctx_ids: dict[str, list[int]], conts: list[list[int]]) -> RequestBatcher:
     lengths = [len(ctx_ids[c]) + len(t) for (c, _), t in zip(pairs, conts, strict=True)]
-    return Collator([c for c, _ in pairs], lengths)
+    return RequestBatcher([c for c, _ in pairs], lengths)
 
 
 def _cut_at_stop(text: str, stops: Sequence[str]) -> str:
@@ -147,25 +147,25 @@ class _Base:
     @torch.inference_mode()
     def generate(self, inputs: Sequence[str], max_new_tokens: int = 16) -> list[str]:
         """Greedy decoding, longest inputs first, outputs stripped and in input order."""
-        collator: Collator[str] = Collator(list(inputs), [len(s) for s in inputs])
+        batcher: RequestBatcher[str] = RequestBatcher(list(inputs), [len(s) for s in inputs])
 
         def batch(groups: list[Group]) -> dict[int, str]:
             with self._autocast():
                 texts = self._generate_batch([str(g.context) for g in groups], max_new_tokens)
             return {i: text.strip() for g, text in zip(groups, texts, strict=True) for i in g.indices}
 
-        return self._run(collator, batch) if inputs else []
+        return self._run(batcher, batch) if inputs else []
 
-    def _run(self, collator: Collator, batch) -> list:
-        """Run the collator, with a progress bar (rate, ETA) when ``progress`` is on; a batch size halved on
+    def _run(self, batcher: RequestBatcher, batch) -> list:
+        """Run the batcher, with a progress bar (rate, ETA) when ``progress`` is on; a batch size halved on
         out-of-memory stays halved for later calls."""
-        bar = tqdm(total=len(collator.groups), desc=self.label, unit="ctx", leave=False, dynamic_ncols=True,
+        bar = tqdm(total=len(batcher.groups), desc=self.label, unit="ctx", leave=False, dynamic_ncols=True,
                    disable=not self.progress)
         try:
-            return collator.run(batch, self.batch_size, on_batch=bar.update)
+            return batcher.run(batch, self.batch_size, on_batch=bar.update)
         finally:
             bar.close()
-            self.batch_size = collator.batch_size or self.batch_size
+            self.batch_size = batcher.batch_size or self.batch_size
 
 
 def _cache_argument(model) -> str:
@@ -207,8 +207,8 @@ def _option_logprobs(
     for r0 in range(0, len(longer), batch_size):
         part = longer[r0 : r0 + batch_size]
         which = torch.tensor([j for j, _ in part], device=dev)
-        labels = _pad([conts[i][1:] for _, i in part], IGNORE, dev)
-        logits = rest(which, _pad([conts[i][:-1] for _, i in part], pad, dev), labels)
+        labels = right_pad([conts[i][1:] for _, i in part], IGNORE, dev)
+        logits = rest(which, right_pad([conts[i][:-1] for _, i in part], pad, dev), labels)
         for (_, i), value in zip(part, _continuation_logprob(logits, labels).tolist(), strict=True):
             out[i] += value
     return out
@@ -229,14 +229,14 @@ class Seq2SeqScorer(_Base):
         encoded = tok(unique, truncation=True, max_length=self.max_input_len)["input_ids"]
         ctx_ids = dict(zip(unique, encoded, strict=True))
         conts = tok([c for _, c in pairs], add_special_tokens=self.include_eos)["input_ids"]
-        collator = _collator(pairs, ctx_ids, conts)
+        batcher = _batcher(pairs, ctx_ids, conts)
         encoder = self.model.get_encoder()
         start = self.model.config.decoder_start_token_id
 
         def batch(groups: list[Group]) -> dict[int, float]:
             dev = self.device
-            ids = _pad([ctx_ids[g.context] for g in groups], tok.pad_token_id, dev)
-            mask = _pad([[1] * len(ctx_ids[g.context]) for g in groups], 0, dev)
+            ids = right_pad([ctx_ids[g.context] for g in groups], tok.pad_token_id, dev)
+            mask = right_pad([[1] * len(ctx_ids[g.context]) for g in groups], 0, dev)
             with self._autocast():
                 hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
                 # One decoder step per context: the first option token's log-probabilities, and a cache
@@ -254,12 +254,12 @@ class Seq2SeqScorer(_Base):
 
             return _option_logprobs(groups, first, conts, self.batch_size, tok.pad_token_id, rest)
 
-        return self._run(collator, batch)
+        return self._run(batcher, batch)
 
     def _generate_batch(self, inputs: list[str], max_new_tokens: int) -> list[str]:
         rows = self.tokenizer(inputs, truncation=True, max_length=self.max_input_len)["input_ids"]
-        ids = _pad(rows, self.tokenizer.pad_token_id, self.device)
-        mask = _pad([[1] * len(r) for r in rows], 0, self.device)
+        ids = right_pad(rows, self.tokenizer.pad_token_id, self.device)
+        mask = right_pad([[1] * len(r) for r in rows], 0, self.device)
         gen = self.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
                                   do_sample=False, num_beams=1)
         return self.tokenizer.batch_decode(gen, skip_special_tokens=True)
@@ -336,14 +336,14 @@ class CausalScorer(_Base):
         conts = self._continuations(pairs)
         unique = list(owners)
         ctx_ids = dict(zip(unique, self._contexts(unique, conts, owners), strict=True))
-        collator = _collator(pairs, ctx_ids, conts)
+        batcher = _batcher(pairs, ctx_ids, conts)
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
 
         def batch(groups: list[Group]) -> dict[int, float]:
             dev = self.device
             ctxs = [ctx_ids[g.context] for g in groups]
             lens = torch.tensor([len(c) for c in ctxs], device=dev)
-            ids, mask = _pad(ctxs, pad, dev), _pad([[1] * len(c) for c in ctxs], 0, dev)
+            ids, mask = right_pad(ctxs, pad, dev), right_pad([[1] * len(c) for c in ctxs], 0, dev)
             first, out = self._first_logprobs(ids, mask, lens)
             layers = _layers(_returned_cache(out))
             def rest(which: torch.Tensor, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -356,7 +356,7 @@ class CausalScorer(_Base):
 
             return _option_logprobs(groups, first, conts, self.batch_size, pad, rest)
 
-        return self._run(collator, batch)
+        return self._run(batcher, batch)
 
     def _generate_batch(self, inputs: list[str], max_new_tokens: int) -> list[str]:
         """Greedy continuation of each input, stopped at EOS or at the first stop sequence (cut there)."""

@@ -22,7 +22,7 @@ import torch
 from omegaconf import DictConfig
 from tqdm.auto import tqdm
 
-from flanlab.data.collate import Collator
+from flanlab.data.collate import PaddedCollator
 from flanlab.data.packing import PackedCollator
 from flanlab.errors import ConfigError
 from flanlab.hardware import resolve_precision
@@ -211,7 +211,7 @@ def batching(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, globa
     pad = loaded.tokenizer.pad_token_id
     start = getattr(loaded.model.config, "decoder_start_token_id", None) or 0
     collate = (PackedCollator(loaded.arch, pad, int(cfg.get("pack_len", 256)), start)
-               if mode == "packed" else Collator(loaded.arch, pad))
+               if mode == "packed" else PaddedCollator(loaded.arch, pad))
     rows = [{"input_ids": i, "labels": lab} for i, lab in zip(data["input_ids"], data["labels"], strict=True)]
     keys = [sort_key(loaded.arch, r["input_ids"], r["labels"]) for r in rows]
     return collate, rows, BatchSampler(keys, global_batch, seed, mode, int(cfg.get("bucket_pool", 64)))

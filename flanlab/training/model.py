@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from transformers.modeling_outputs import BaseModelOutput
 
-from flanlab.data.collate import IGNORE
+from flanlab.data.token_layout import IGNORE
 from flanlab.models.heads import backbone, output_logits, unwrap
 
 __all__ = ["TrainModule", "additive", "backbone", "causal_target_loss", "output_logits", "target_tokens", "unwrap"]

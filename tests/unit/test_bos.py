@@ -7,7 +7,8 @@ import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from flanlab.data.collate import bos_prefix, causal_contexts, encode_pairs
+from flanlab.data.collate import encode_pairs
+from flanlab.data.token_layout import bos_prefix, causal_contexts
 from flanlab.models.tokenizer import train_bpe
 from flanlab.scoring.scorers import CausalScorer
 

@@ -12,7 +12,7 @@ import torch
 from omegaconf import OmegaConf
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from flanlab.data.collate import IGNORE
+from flanlab.data.token_layout import IGNORE
 from flanlab.models.load import LoadedModel
 from flanlab.tracking.run import NullTracker
 from flanlab.training import throughput

@@ -8,8 +8,9 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
 
-from flanlab.data.collate import IGNORE, Collator
+from flanlab.data.collate import PaddedCollator
 from flanlab.data.packing import PackedCollator, balance
+from flanlab.data.token_layout import IGNORE
 from flanlab.errors import ConfigError
 from flanlab.training.model import TrainModule
 from flanlab.training.sampler import BatchSampler, sort_key
@@ -43,7 +44,7 @@ def _model(arch: str) -> torch.nn.Module:
 def test_packed_loss_equals_padded_loss(arch):
     rows = _rows(arch)
     module = TrainModule(_model(arch), arch)
-    padded = Collator(arch, 0)(rows)
+    padded = PaddedCollator(arch, 0)(rows)
     packed = PackedCollator(arch, 0, pack_len=40)(rows)
     assert packed["input_ids"].shape[0] < len(rows), "packing should put several examples in a row"
     with torch.no_grad():
@@ -79,7 +80,7 @@ def test_balance_keeps_every_item_and_evens_out_rows():
 def _nonpad(rows, batches, arch):
     num = den = 0
     for idx in batches:
-        batch = Collator(arch, 0)([rows[i] for i in idx])
+        batch = PaddedCollator(arch, 0)([rows[i] for i in idx])
         num += sum(len(rows[i]["input_ids"]) for i in idx)
         den += batch["input_ids"].numel()
     return num / den

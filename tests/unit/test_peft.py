@@ -52,9 +52,9 @@ def _data(loaded, catalogue):
 
 
 def _batch(loaded, data, n: int = 8):
-    from flanlab.data.collate import Collator
+    from flanlab.data.collate import PaddedCollator
 
-    return Collator(loaded.arch, loaded.tokenizer.pad_token_id)(
+    return PaddedCollator(loaded.arch, loaded.tokenizer.pad_token_id)(
         [{"input_ids": data[i]["input_ids"], "labels": data[i]["labels"]} for i in range(n)])
 
 

@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
 
 from flanlab import hardware
-from flanlab.data.collate import IGNORE
+from flanlab.data.token_layout import IGNORE
 from flanlab.errors import ConfigError
 from flanlab.hardware import cpu_model_name, cpu_supports_bf16, resolve_precision
 from flanlab.models.load import LoadedModel

@@ -8,7 +8,7 @@ from omegaconf import OmegaConf
 
 from flanlab.models.load import load_model
 from flanlab.pipeline import tokenizer_corpus
-from flanlab.scoring.collator import Collator
+from flanlab.scoring.batching import RequestBatcher
 from flanlab.scoring.scorers import CausalScorer, Seq2SeqScorer
 from tests.conftest import CONF_DIR, ToyCatalogue
 
@@ -117,19 +117,19 @@ def test_causal_prefix_sharing_equals_naive(include_eos, models):
 def test_collator_groups_longest_first_and_restores_order():
     contexts = ["a", "bbb", "a", "cc", "bbb", "a"]
     lengths = [1, 3, 2, 2, 5, 1]
-    collator = Collator(contexts, lengths)
-    assert [g.context for g in collator.groups] == ["bbb", "a", "cc"]
-    assert collator.groups[1].indices == (0, 2, 5)
-    batches = [b for _, b in collator.batches(3)]
+    batcher = RequestBatcher(contexts, lengths)
+    assert [g.context for g in batcher.groups] == ["bbb", "a", "cc"]
+    assert batcher.groups[1].indices == (0, 2, 5)
+    batches = [b for _, b in batcher.batches(3)]
     assert [[g.context for g in b] for b in batches] == [["bbb"], ["a"], ["cc"]]
-    assert [[g.context for g in b] for _, b in collator.batches(5)] == [["bbb", "a"], ["cc"]]
+    assert [[g.context for g in b] for _, b in batcher.batches(5)] == [["bbb", "a"], ["cc"]]
     seen = []
 
     def fn(groups):
         seen.append(len(groups))
         return {i: f"{g.context}{i}" for g in groups for i in g.indices}
 
-    out = collator.run(fn, 5)
+    out = batcher.run(fn, 5)
     assert out == [f"{c}{i}" for i, c in enumerate(contexts)]
     assert seen == [2, 1]
 
@@ -153,11 +153,11 @@ def test_out_of_memory_halves_batch_size_and_retries(name, scorer_cls, models, m
 
 
 def test_out_of_memory_at_batch_size_one_is_raised():
-    collator = Collator(["a", "b"], [1, 1])
+    batcher = RequestBatcher(["a", "b"], [1, 1])
 
     def always(_groups):
         raise torch.OutOfMemoryError("simulated")
 
     with pytest.raises(torch.OutOfMemoryError):
-        collator.run(always, 2)
-    assert collator.batch_size == 1
+        batcher.run(always, 2)
+    assert batcher.batch_size == 1

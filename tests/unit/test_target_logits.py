@@ -10,8 +10,9 @@ import torch
 from omegaconf import OmegaConf
 from transformers import Gemma3ForCausalLM, Gemma3TextConfig, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM
 
-from flanlab.data.collate import IGNORE, Collator
+from flanlab.data.collate import PaddedCollator
 from flanlab.data.packing import PackedCollator
+from flanlab.data.token_layout import IGNORE
 from flanlab.models.load import LoadedModel
 from flanlab.models.peft import apply_peft
 from flanlab.tracking.run import NullTracker
@@ -56,7 +57,7 @@ def _gemma3() -> Gemma3ForCausalLM:
 
 MODELS = {"llama_tied": lambda: _llama(True), "llama_untied": lambda: _llama(False), "gpt2": _gpt2,
           "gemma3_softcapped": _gemma3}
-BATCHES = {"padded": lambda rows: Collator("causal", 0)(rows),
+BATCHES = {"padded": lambda rows: PaddedCollator("causal", 0)(rows),
            "packed": lambda rows: PackedCollator("causal", 0, pack_len=40)(rows)}
 
 
@@ -101,7 +102,7 @@ def test_the_head_runs_only_at_target_positions(monkeypatch):
     seen = []
     real = train_model.output_logits
     monkeypatch.setattr(train_model, "output_logits", lambda m, h: seen.append(h.shape[0]) or real(m, h))
-    batch = Collator("causal", 0)(_rows())
+    batch = PaddedCollator("causal", 0)(_rows())
     TrainModule(_llama(), "causal", target_only_logits=True)(**batch)
     assert seen == [int((batch["labels"][:, 1:] != IGNORE).sum())]
     assert seen[0] < batch["input_ids"].numel() // 2

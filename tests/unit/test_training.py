@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
 
-from flanlab.data.collate import IGNORE
+from flanlab.data.token_layout import IGNORE
 from flanlab.errors import ConfigError
 from flanlab.models.load import LoadedModel
 from flanlab.tracking.run import NullTracker

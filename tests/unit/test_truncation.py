@@ -5,8 +5,9 @@ from __future__ import annotations
 import datasets
 import pytest
 
-from flanlab.data.collate import causal_contexts, encode_pairs
+from flanlab.data.collate import encode_pairs
 from flanlab.data.mixture import render_task
+from flanlab.data.token_layout import causal_contexts
 from flanlab.data.truncation import InputLimit, truncate_row_to_fit
 from flanlab.models.tokenizer import train_bpe
 from flanlab.scoring.zeroshot import render_rows

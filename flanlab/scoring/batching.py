@@ -1,4 +1,4 @@
-"""One batching Collator for scoring: group requests by context, longest first, restore input order.
+"""The scoring request batcher: group requests by context, longest first, restore input order.
 
 Requests that share a context form a *group*; groups are ordered longest first (so the first
 batch is the largest and any out-of-memory error shows up at once) and packed into batches of at
@@ -29,7 +29,7 @@ class Group:
     length: int
 
 
-class Collator(Generic[T]):
+class RequestBatcher(Generic[T]):
     """Orders requests for batched scoring and puts results back in input order."""
 
     def __init__(self, contexts: Sequence[Hashable], lengths: Sequence[int]) -> None:
