@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export HF_EVALUATE_OFFLINE ?= 1
 
-.PHONY: setup run test lint bench
+.PHONY: setup run test lint
 setup: $(VENV)/.flanlab-installed
 
 $(VENV)/.flanlab-installed: pyproject.toml

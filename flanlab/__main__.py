@@ -47,7 +47,7 @@ CONFIG_DIR = str(config_dir())  # the checkout's conf/, or the copy inside an in
 def main(cfg: DictConfig) -> float | None:
     from hydra.types import RunMode
 
-    from flanlab.sweeps.task import guarded_cell
+    from flanlab.sweeps.cell_runner import guarded_cell
 
     quiet_libraries()
     hc = HydraConfig.get()
@@ -58,8 +58,8 @@ def main(cfg: DictConfig) -> float | None:
 
         print_summary(cfg, dict(hc.runtime.choices), hc.runtime.output_dir)
     try:
-        results = guarded_cell(cfg, Path(hc.runtime.output_dir), choices=dict(hc.runtime.choices), group=group,
-                               isolate=multirun)
+        results = guarded_cell(cfg, Path(hc.runtime.output_dir), run_cell, choices=dict(hc.runtime.choices),
+                               group=group, isolate=multirun)
     except Exception as err:
         cause = user_error(err)
         if cause is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
@@ -74,11 +74,18 @@ def main(cfg: DictConfig) -> float | None:
     return next(iter(means.values()), None)
 
 
+def run_cell(cfg: DictConfig, output_dir: Path, **kwargs) -> dict:
+    """``flanlab.pipeline.run_cell``, imported only when a cell runs: a skipped cell never loads the model stack."""
+    from flanlab.pipeline import run_cell as run
+
+    return run(cfg, output_dir, **kwargs)
+
+
 def cli() -> None:
     """``flanlab report <dir>`` builds a sweep's report; anything else is a Hydra run."""
     quiet_libraries()  # also in this process: sweep callbacks and the report (its PDF figure) run here
     if len(sys.argv) > 1 and sys.argv[1] == "report":
-        from flanlab.report import main as report_main
+        from flanlab.report_command import main as report_main
 
         sys.exit(report_main(sys.argv[2:]))
     from flanlab.cli_checks import check_command_line

@@ -32,7 +32,7 @@ from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
 from flanlab.io import atomic_write_json, check_writable_dir
 from flanlab.models.load import LoadedModel, load_model
-from flanlab.models.peft import apply_peft
+from flanlab.models.peft import apply_peft, is_peft, save_adapter
 from flanlab.provenance import cell_provenance
 from flanlab.scoring.heldout import heldout_dev, score_variant
 from flanlab.scoring.scorers import make_scorer
@@ -161,6 +161,8 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
                         "mfu": fitted.mfu, "peak_flops": fitted.peak_flops,
                         "peak_flops_source": fitted.peak_flops_source, "global_batch": fitted.global_batch,
                         "resumed_from": fitted.resumed_from}
+    if is_peft(loaded.model) and is_main():  # LoRA: the adapter alone, readable with models.peft.load_adapter
+        results["train"]["adapter"] = str(save_adapter(loaded, output_dir / "adapter"))
 
 
 def indist_variant(train_variant: str) -> str:
@@ -232,6 +234,14 @@ def open_tracker(cfg: DictConfig, prep: Prepared, output_dir: Path, choices: dic
                          tags=[f"heldout:{c}" for c in prep.split.heldout] + [f"seed:{cfg.seed}"], choices=choices)
 
 
+def load_cell_model(cfg: DictConfig, prep: Prepared) -> LoadedModel:
+    """The cell's model (a config-built tokenizer learns from the catalogue), LoRA-wrapped when ``train.peft`` is
+    set (null = full fine-tuning)."""
+    corpus = lambda: tokenizer_corpus(prep.catalogue, variants=list(cfg.template.eval_variants),  # noqa: E731
+                                      held_back=int(cfg.template.get("held_back_templates", 0)))
+    return apply_peft(load_model(cfg.model, corpus=corpus, cache_dir=cfg.paths.cache_dir), cfg.train.get("peft"))
+
+
 def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | None = None,
              group: str | None = None) -> dict[str, Any]:
     """Train (unless the template is ``untuned``) and score one cell; return and save its results.
@@ -245,10 +255,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
         torch.set_num_threads(int(cfg.threads))
     seed_everything(int(cfg.seed))
     prep = prepare(cfg)
-    corpus = lambda: tokenizer_corpus(prep.catalogue, variants=list(cfg.template.eval_variants),  # noqa: E731
-                                      held_back=int(cfg.template.get("held_back_templates", 0)))
-    loaded = apply_peft(load_model(cfg.model, corpus=corpus,
-                                   cache_dir=cfg.paths.cache_dir), cfg.train.get("peft"))  # null = full fine-tuning
+    loaded = load_cell_model(cfg, prep)
     tracker: Tracker = NullTracker()
     exit_code = 1
     try:

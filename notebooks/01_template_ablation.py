@@ -28,7 +28,7 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from flanlab.analysis.figures import plot_template_ablation, save_figure
-from flanlab.analysis.report import build_report, markdown_table, task_markdown
+from flanlab.analysis.sweep_report import build_report, markdown_table, task_markdown
 
 report = build_report(results_dir, n_resamples=n_resamples)
 fig = plot_template_ablation(report.ablation)

@@ -23,7 +23,7 @@ n_resamples = 1000
 from pathlib import Path
 
 from flanlab.analysis.figures import plot_num_clusters, save_figure
-from flanlab.analysis.report import build_report
+from flanlab.analysis.sweep_report import build_report
 
 summary = build_report(results_dir, n_resamples=n_resamples).num_clusters
 fig = plot_num_clusters(summary)

@@ -12,8 +12,8 @@ class AblationReport(Callback):
     """``on_multirun_end``: ``flanlab report <sweep dir>`` (tables, figures, failed and missing cells)."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        from flanlab.analysis.report import write_report
-        from flanlab.report import print_report
+        from flanlab.analysis.console import print_report
+        from flanlab.analysis.sweep_report import write_report
 
         root = config.hydra.sweep.dir
         print_report(write_report(root), root, root)

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from flanlab.analysis.collect import arm_of, config_built, load_cells
-from flanlab.analysis.report import (
+from flanlab.analysis.grid_status import stale_results
+from flanlab.analysis.sweep_report import (
     Report,
     arm_label,
     is_num_clusters_cell,
@@ -27,7 +28,6 @@ from flanlab.analysis.report import (
     summary_rows,
     task_rows,
 )
-from flanlab.analysis.status import stale_results
 from flanlab.analysis.tables import VARIANT_ORDER, template_spread
 
 HTML_FILE = "report.html"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flanlab.analysis.collect import arm_of, indist_frame, load_cells, scores_frame
+from flanlab.analysis.collect import arm_of, indist_frame
 from flanlab.io import atomic_write_text
 
 VARIANT_ORDER = ["instruction", "dataset_name", "no_template", "opaque_tag", "shuffled_instruction", "oracle",
@@ -53,18 +53,6 @@ def template_spread(cells: list[dict]) -> pd.DataFrame:
     table = per_template.groupby(level=keys, sort=False).agg(["count", "mean", "min", "max", "std"])
     table.insert(4, "spread", table["max"] - table["min"])
     return table.rename(columns={"count": "templates"}).reset_index()
-
-
-def write_report(root: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Build both tables from the cells under ``root``; save them as CSV, Markdown and Parquet."""
-    root = Path(root)
-    cells = load_cells(root)
-    table = ablation_table(scores_frame(cells))
-    indist = indist_table(cells)
-    for name, frame in (("ablation_table", table), ("indist_table", indist)):
-        if not frame.empty:
-            save_table(frame.reset_index(), root, name)
-    return table, indist
 
 
 def save_table(flat: pd.DataFrame, root: str | Path, name: str) -> list[Path]:

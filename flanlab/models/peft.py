@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 from omegaconf import DictConfig
-from peft import LoraConfig, PeftModel, TaskType, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+from peft import LoraConfig, PeftModel, TaskType, get_peft_model
 
 from flanlab.errors import ConfigError
 from flanlab.io import atomic_dir
@@ -66,35 +66,6 @@ def apply_peft(loaded: LoadedModel, spec: str | DictConfig | dict | None) -> Loa
 
 def is_peft(model: torch.nn.Module) -> bool:
     return isinstance(model, PeftModel)
-
-
-def merged(loaded: LoadedModel) -> LoadedModel:
-    """A plain transformers model with the adapters folded into the base weights (for export or scoring).
-
-    ``merge_and_unload`` modifies the wrapped model's base layers in place; use the result, not ``loaded``.
-    """
-    if not is_peft(loaded.model):
-        return loaded
-    return dataclasses.replace(loaded, model=loaded.model.merge_and_unload())
-
-
-def trainable_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """What a checkpoint must save: the adapter weights of a peft model, else the full state dict."""
-    if is_peft(model):
-        return {k: v.detach().clone() for k, v in get_peft_model_state_dict(model).items()}
-    return model.state_dict()
-
-
-def load_trainable_state_dict(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
-    """Inverse of :func:`trainable_state_dict`, into a model loaded and wrapped the same way."""
-    if not is_peft(model):
-        model.load_state_dict(state)
-        return
-    result = set_peft_model_state_dict(model, state)
-    missing = [k for k in result.missing_keys if "lora_" in k]
-    if result.unexpected_keys or missing:
-        raise ConfigError(f"adapter checkpoint does not fit the model: unexpected {result.unexpected_keys[:3]}, "
-                          f"missing {missing[:3]} (was it saved with other train.peft settings?)")
 
 
 def base_fingerprint(model: torch.nn.Module) -> str:

@@ -13,10 +13,10 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from flanlab.sweeps.cell_runner import resume_decision
+from flanlab.sweeps.cell_state import FAILED_FILE, RESULTS_FILE, read_json
 from flanlab.sweeps.grid import expected_overrides
 from flanlab.sweeps.keys import cell_key, cell_name
-from flanlab.sweeps.status import FAILED_FILE, RESULTS_FILE, read_json
-from flanlab.sweeps.task import resume_decision
 
 VERBS = {"run": "running", "skip": "skipping", "error": "stopping at stale"}
 

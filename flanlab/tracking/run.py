@@ -33,8 +33,6 @@ class Tracker(Protocol):
 class NullTracker:
     """Records nothing; used with ``logger=none``."""
 
-    dir: Path | None = None
-
     def log(self, metrics: dict[str, float], step: int | None = None) -> None:
         pass
 
@@ -107,7 +105,6 @@ class WandbTracker:
     def __init__(self, run, table_rows: int = TABLE_ROWS) -> None:
         self.run = run
         self.table_rows = table_rows
-        self.dir = Path(run.dir).parent if run is not None and run.dir else None
 
     def log(self, metrics: dict[str, float], step: int | None = None) -> None:
         self.run.log(metrics, step=step)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from flanlab.analysis.report import write_report
+from flanlab.analysis.sweep_report import write_report
 from flanlab.pipeline import run_cell
 from flanlab.tracking.offline import offline_runs, run_summary
 from tests.conftest import CONF_DIR

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from flanlab.analysis.report import build_report
+from flanlab.analysis.sweep_report import build_report
 from flanlab.pipeline import run_cell
 from tests.conftest import CONF_DIR, ROOT
 

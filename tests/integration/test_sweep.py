@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from flanlab.analysis.report import build_report
+from flanlab.analysis.sweep_report import build_report
 from tests.conftest import ROOT
 from tests.integration.test_end_to_end import TINY
 

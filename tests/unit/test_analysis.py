@@ -13,9 +13,9 @@ from omegaconf import OmegaConf
 
 from flanlab.analysis.collect import load_cells, loss_frame, scores_frame
 from flanlab.analysis.figures import plot_template_ablation
-from flanlab.analysis.report import build_report, markdown_table, write_report
+from flanlab.analysis.sweep_report import build_report, markdown_table, write_report
 from flanlab.io import atomic_write_json
-from flanlab.report import print_report
+from flanlab.report_command import print_report
 from flanlab.sweeps.keys import cell_dir, cell_key
 from flanlab.sweeps.progress import eta_seconds, sweep_counts
 from tests.conftest import CONF_DIR

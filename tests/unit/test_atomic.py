@@ -18,9 +18,9 @@ import pytest
 import torch
 
 from flanlab.analysis.collect import load_cells
-from flanlab.analysis.status import cell_state
+from flanlab.analysis.grid_status import cell_state
 from flanlab.io import atomic_dir, atomic_write_json
-from flanlab.sweeps.status import is_complete
+from flanlab.sweeps.cell_state import is_complete
 from flanlab.training import checkpoint as ckpt
 from tests.conftest import ROOT
 

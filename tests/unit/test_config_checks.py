@@ -31,7 +31,7 @@ def _compose(overrides: list[str]):
 def test_named_choices_match_the_modules_that_read_them():
     from flanlab.audit import LEAK_POLICIES
     from flanlab.hardware import PRECISIONS
-    from flanlab.sweeps.status import STALE_POLICIES
+    from flanlab.sweeps.cell_state import STALE_POLICIES
     from flanlab.tasks.rows import POLICIES
     from flanlab.training.distributed import PARALLEL
     from flanlab.training.optim import OPTIMIZERS, SCHEDULES

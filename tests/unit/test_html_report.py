@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from flanlab.analysis.html_report import HTML_FILE, config_diff, flatten
-from flanlab.analysis.report import write_report
+from flanlab.analysis.sweep_report import write_report
 from flanlab.io import atomic_write_json
-from flanlab.report import main
+from flanlab.report_command import main
 from tests.unit.test_analysis import fake_cell
 
 SUITE = {"_target_": "flanlab.tasks.suite.catalogue.SuiteCatalogue", "seed": 0, "train_rows": 4, "eval_rows": 4}

@@ -17,17 +17,12 @@ from flanlab.errors import ConfigError
 from flanlab.models.load import load_model
 from flanlab.models.peft import (
     apply_peft,
-    is_peft,
     load_adapter,
-    load_trainable_state_dict,
-    merged,
     resolve_peft_config,
     save_adapter,
-    trainable_state_dict,
 )
 from flanlab.pipeline import tokenizer_corpus
 from flanlab.scoring.scorers import CausalScorer, Seq2SeqScorer
-from flanlab.scoring.zeroshot import eval_rows, score_tasks
 from flanlab.splits import make_split
 from flanlab.tracking.run import NullTracker
 from flanlab.training.loop import fit
@@ -108,6 +103,10 @@ def test_only_adapters_change_and_loss_decreases(name, toy_catalogue, tmp_path):
     assert last < first, result.losses
 
 
+def _adapter_weights(model) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.named_parameters() if "lora_" in k}
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_adapter_checkpoint_resume_and_save_load(name, toy_catalogue, tmp_path):
     """fit() checkpoints hold the adapter only; resuming from step 2 of 4 ends where the uninterrupted run did."""
@@ -125,15 +124,12 @@ def test_adapter_checkpoint_resume_and_save_load(name, toy_catalogue, tmp_path):
     resumed = apply_peft(_load(name, toy_catalogue, tmp_path), spec)
     result = fit(resumed, data, cfg, NullTracker(), seed=0, checkpoint_dir=tmp_path / "ckpt")
     assert result.resumed_from == 2
-    expected, got = trainable_state_dict(whole.model), trainable_state_dict(resumed.model)
-    assert expected.keys() == got.keys()
+    expected, got = _adapter_weights(whole.model), _adapter_weights(resumed.model)
+    assert expected and expected.keys() == got.keys()
     for key, value in expected.items():
         torch.testing.assert_close(got[key], value, rtol=1e-5, atol=1e-6)
 
-    # The in-memory hook and the on-disk adapter folder reproduce the trained model's outputs.
-    state = trainable_state_dict(whole.model)
-    hooked = apply_peft(_load(name, toy_catalogue, tmp_path), spec)
-    load_trainable_state_dict(hooked.model, state)
+    # The on-disk adapter folder reproduces the trained model's outputs.
     save_adapter(whole, tmp_path / "adapter")
     files = {p.name for p in (tmp_path / "adapter").iterdir()}
     assert {"adapter_config.json", "adapter_model.safetensors"} <= files and "model.safetensors" not in files
@@ -141,35 +137,9 @@ def test_adapter_checkpoint_resume_and_save_load(name, toy_catalogue, tmp_path):
     batch = _batch(whole, data)
     with torch.no_grad():
         want = whole.model.eval()(**batch).logits
-        torch.testing.assert_close(hooked.model.eval()(**batch).logits, want)
         torch.testing.assert_close(from_disk.model.eval()(**batch).logits, want)
     with pytest.raises(ConfigError, match="trained on base"):  # another seed = another base
         load_adapter(_load(name, toy_catalogue, tmp_path, seed=1), tmp_path / "adapter")
-
-
-@pytest.mark.parametrize("name", MODELS)
-def test_merged_scoring_equals_wrapped(name, toy_catalogue, tmp_path):
-    loaded = apply_peft(_load(name, toy_catalogue, tmp_path), "lora")
-    _wrap_b_nonzero(loaded)
-    loaded.model.eval()
-    rows = eval_rows(toy_catalogue, ["toy_nli"], 6)
-    scorer = SCORERS[name]
-    wrapped_scorer = scorer(loaded.model, loaded.tokenizer, batch_size=4)
-    wrapped_results = score_tasks(wrapped_scorer, toy_catalogue, rows, "instruction")
-    pairs = [("the red box is blue\nIs that true?", "yes"), ("the red box is blue\nIs that true?", "no")]
-    wrapped_ll = wrapped_scorer.loglikelihoods(pairs)
-    base_ll = scorer(loaded.model.get_base_model(), loaded.tokenizer, batch_size=4)
-    with loaded.model.disable_adapter():
-        plain_ll = base_ll.loglikelihoods(pairs)
-    assert wrapped_ll != pytest.approx(plain_ll, abs=1e-3), "the adapter had no effect: the test could not fail"
-
-    plain = merged(loaded)
-    assert not is_peft(plain.model)
-    assert not any("lora_" in n for n, _ in plain.model.named_parameters())
-    merged_scorer = scorer(plain.model, plain.tokenizer, batch_size=4)
-    merged_results = score_tasks(merged_scorer, toy_catalogue, rows, "instruction")
-    assert merged_scorer.loglikelihoods(pairs) == pytest.approx(wrapped_ll, abs=1e-4)
-    assert [r.correct for r in merged_results] == [r.correct for r in wrapped_results]
 
 
 def test_peft_table_read_from_source_is_peft_own():

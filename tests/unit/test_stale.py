@@ -14,15 +14,14 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 import flanlab
-import flanlab.pipeline
 import flanlab.provenance
 from flanlab.errors import ConfigError
 from flanlab.provenance import cell_provenance, code_version, template_hash
-from flanlab.sweeps import task as sweep_task
+from flanlab.sweeps import cell_runner as sweep_task
+from flanlab.sweeps.cell_runner import guarded_cell
+from flanlab.sweeps.cell_state import is_stale
 from flanlab.sweeps.keys import cell_key
 from flanlab.sweeps.progress import job_verb
-from flanlab.sweeps.status import is_stale
-from flanlab.sweeps.task import guarded_cell
 from flanlab.tasks.spec import Template
 from tests.conftest import CONF_DIR, ROOT, ToyCatalogue
 
@@ -44,10 +43,14 @@ def _cfg(tasks_dir: Path, *overrides: str):
 
 @pytest.fixture
 def fake_run(monkeypatch):
-    """``run_cell`` that writes results with provenance (as the pipeline does) and counts its calls."""
-    calls = []
+    """A ``run_cell`` that writes results with provenance (as the pipeline does) and lists the cells it ran."""
+    class FakeRun(list):
+        def __call__(self, cfg, output_dir, **_):
+            return run_cell(cfg, output_dir)
 
-    def run_cell(cfg, output_dir, **_):
+    calls = FakeRun()
+
+    def run_cell(cfg, output_dir):
         calls.append(Path(output_dir).name)
         results = {"cell": {"key": cell_key(cfg)}, "config": OmegaConf.to_container(cfg, resolve=True),
                    "provenance": cell_provenance(instantiate(cfg.tasks).specs), "metrics": {}}
@@ -55,7 +58,6 @@ def fake_run(monkeypatch):
         (Path(output_dir) / "results.json").write_text(json.dumps(results, default=str))
         return results
 
-    monkeypatch.setattr(flanlab.pipeline, "run_cell", run_cell)
     monkeypatch.setattr(sweep_task, "_HASHES", {})
     return calls
 
@@ -68,13 +70,13 @@ def _edit_template(tasks_dir: Path) -> None:
 
 def test_a_template_change_reruns_a_complete_cell(tasks_dir, tmp_path, fake_run, caplog):
     cfg, out = _cfg(tasks_dir), tmp_path / "cell"
-    guarded_cell(cfg, out)
-    assert guarded_cell(cfg, out) is None and fake_run == ["cell"]  # complete and current: skipped
+    guarded_cell(cfg, out, fake_run)
+    assert guarded_cell(cfg, out, fake_run) is None and fake_run == ["cell"]  # complete and current: skipped
     assert job_verb(cfg, out) == "skipping"
     _edit_template(tasks_dir)
     assert job_verb(cfg, out) == "running"
     with caplog.at_level(logging.INFO, logger="flanlab.sweeps"):
-        guarded_cell(cfg, out)
+        guarded_cell(cfg, out, fake_run)
     assert fake_run == ["cell", "cell"]
     line = next(r.getMessage() for r in caplog.records if "stale" in r.getMessage())
     assert re.search(r"stale results, rerunning it \(resume_stale=rerun\): task templates changed "
@@ -84,12 +86,12 @@ def test_a_template_change_reruns_a_complete_cell(tasks_dir, tmp_path, fake_run,
 
 def test_keep_skips_a_stale_cell_and_says_so(tasks_dir, tmp_path, fake_run, caplog):
     out = tmp_path / "cell"
-    guarded_cell(_cfg(tasks_dir), out)
+    guarded_cell(_cfg(tasks_dir), out, fake_run)
     _edit_template(tasks_dir)
     cfg = _cfg(tasks_dir, "resume_stale=keep")
     assert job_verb(cfg, out) == "skipping"
     with caplog.at_level(logging.INFO, logger="flanlab.sweeps"):
-        assert guarded_cell(cfg, out) is None
+        assert guarded_cell(cfg, out, fake_run) is None
     assert fake_run == ["cell"]
     assert "kept on purpose (resume_stale=keep)" in caplog.text
     assert is_stale(out, sweep_task.current_template_hash(cfg))
@@ -98,12 +100,12 @@ def test_keep_skips_a_stale_cell_and_says_so(tasks_dir, tmp_path, fake_run, capl
 def test_error_stops_with_one_line_naming_the_stale_cells(tasks_dir, tmp_path, fake_run):
     sweep = tmp_path / "sweep"
     for name in ("a_cell", "b_cell"):
-        guarded_cell(_cfg(tasks_dir), sweep / name)
+        guarded_cell(_cfg(tasks_dir), sweep / name, fake_run)
     _edit_template(tasks_dir)
     cfg = _cfg(tasks_dir, "resume_stale=error")
     assert job_verb(cfg, sweep / "a_cell") == "stopping at stale"
     with pytest.raises(ConfigError) as err:
-        guarded_cell(cfg, sweep / "a_cell", isolate=True)
+        guarded_cell(cfg, sweep / "a_cell", fake_run, isolate=True)
     message = str(err.value)
     assert "\n" not in message and "2 cell(s) have stale results (a_cell, b_cell)" in message
     assert "resume_stale=keep" in message and fake_run == ["a_cell", "b_cell"]
@@ -115,20 +117,20 @@ def test_results_without_provenance_count_as_current(tasks_dir, tmp_path, fake_r
     out.mkdir()
     (out / "results.json").write_text(json.dumps({"cell": {"key": cell_key(cfg)}}))
     assert not is_stale(out, "0" * 16)
-    assert guarded_cell(cfg, out) is None and fake_run == []
+    assert guarded_cell(cfg, out, fake_run) is None and fake_run == []
 
 
 def test_commit_counts_only_when_asked(tasks_dir, tmp_path, fake_run, monkeypatch):
     out = tmp_path / "cell"
     monkeypatch.setattr(flanlab.provenance, "code_version", lambda: {"commit": "a" * 40, "dirty": False})
-    guarded_cell(_cfg(tasks_dir), out)
+    guarded_cell(_cfg(tasks_dir), out, fake_run)
     monkeypatch.setattr(flanlab.provenance, "code_version", lambda: {"commit": "b" * 40, "dirty": False})
     data = json.loads((out / "results.json").read_text())
     data["provenance"]["commit"] = "a" * 40
     (out / "results.json").write_text(json.dumps(data))
-    assert guarded_cell(_cfg(tasks_dir), out) is None and len(fake_run) == 1
+    assert guarded_cell(_cfg(tasks_dir), out, fake_run) is None and len(fake_run) == 1
     assert is_stale(out, data["provenance"]["template_hash"], current_commit="b" * 40)
-    guarded_cell(_cfg(tasks_dir, "resume_stale_commit=true"), out)
+    guarded_cell(_cfg(tasks_dir, "resume_stale_commit=true"), out, fake_run)
     assert len(fake_run) == 2
 
 

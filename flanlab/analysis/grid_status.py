@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from flanlab.sweeps.cell_state import FAILED_FILE, RESULTS_FILE, read_json, results_stale_reason
 from flanlab.sweeps.grid import cell_overrides, sweep_overrides
-from flanlab.sweeps.status import FAILED_FILE, RESULTS_FILE, read_json, results_stale_reason
 
 
 def cell_state(cell_dir: Path) -> tuple[str, str]:
@@ -64,7 +64,7 @@ def stale_results(cells: list[dict]) -> dict[str, str]:
 
     The current hash is that of the catalogue the cell's own ``config.tasks`` builds now; with
     ``resume_stale_commit`` in its config, results of another git commit are stale too (as in the sweep's
-    skip check, ``flanlab.sweeps.task``). Cells whose catalogue cannot be built are left unchecked."""
+    skip check, ``flanlab.sweeps.cell_runner``). Cells whose catalogue cannot be built are left unchecked."""
     from flanlab.provenance import code_version
 
     hashes: dict[str, str | None] = {}

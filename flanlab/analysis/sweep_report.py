@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from flanlab.analysis.collect import GroupData, arm_of, group_cells, load_cells
+from flanlab.analysis.grid_status import grid_status
 from flanlab.analysis.semantics_report import build_semantics, write_semantics
 from flanlab.analysis.stats import MEAN, add_baseline, apply_holm, compare, needs_seeds_note, summarize
-from flanlab.analysis.status import grid_status
 from flanlab.analysis.tables import VARIANT_ORDER, indist_table, save_table
 
 REFERENCE = ("instruction", "instruction")  # (arm, scoring variant) every row is compared with

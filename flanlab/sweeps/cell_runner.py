@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from omegaconf import DictConfig, OmegaConf
 
 from flanlab.errors import ConfigError, unknown
-from flanlab.sweeps.keys import cell_key, cell_name
-from flanlab.sweeps.status import (
+from flanlab.sweeps.cell_state import (
     RESULTS_FILE,
     STALE_POLICIES,
     clear_failed,
@@ -27,6 +27,7 @@ from flanlab.sweeps.status import (
     read_json,
     stale_reason,
 )
+from flanlab.sweeps.keys import cell_key, cell_name
 
 log = logging.getLogger("flanlab.sweeps")
 _HASHES: dict[str, str] = {}  # resolved tasks config -> template hash, once per process
@@ -97,9 +98,10 @@ def stale_error(cfg: DictConfig, output_dir: Path, reason: str, sweep: bool) -> 
                        "resume_stale=keep or rerun them with resume_stale=rerun (config key `resume_stale`)")
 
 
-def guarded_cell(cfg: DictConfig, output_dir: str | Path, *, choices: dict[str, str] | None = None,
-                 group: str | None = None, isolate: bool = True) -> dict[str, Any] | None:
-    """Run ``flanlab.pipeline.run_cell`` for one cell and return its results.
+def guarded_cell(cfg: DictConfig, output_dir: str | Path, run: Callable[..., dict[str, Any]], *,
+                 choices: dict[str, str] | None = None, group: str | None = None,
+                 isolate: bool = True) -> dict[str, Any] | None:
+    """Run one cell with ``run`` (``flanlab.pipeline.run_cell``, passed in by the entry point) and return its results.
 
     Returns None when the cell is skipped (``resume_complete``, results with the same key exist and
     are current, or are stale under ``resume_stale=keep``) or, with ``isolate``, when it fails: the
@@ -118,10 +120,8 @@ def guarded_cell(cfg: DictConfig, output_dir: str | Path, *, choices: dict[str, 
     if decision.reason:
         log.info("cell %s [%s] %s", name, key, decision.reason)
     clear_failed(output_dir)
-    from flanlab.pipeline import run_cell  # after the skip: a skipped cell never imports the model stack
-
     try:
-        return run_cell(cfg, output_dir, choices=choices, group=group)
+        return run(cfg, output_dir, choices=choices, group=group)
     except Exception as err:
         try:
             mark_failed(output_dir, err, key=key, name=name)
