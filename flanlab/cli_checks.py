@@ -23,10 +23,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import ChoiceSweep, Override, RangeSweep
+from hydra.core.override_parser.types import ChoiceSweep, Override
 from omegaconf import DictConfig
 
 from flanlab.errors import ConfigError, FlanlabError, unknown
+from flanlab.sweeps.grid import config_points, with_sweeper_params
 from flanlab.tracking.run import is_secret
 
 VALUE_FLAGS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--cfg", "-c", "--package",
@@ -36,7 +37,6 @@ OUTPUT_KEYS = ("hydra.run.dir", "hydra.sweep.dir")
 DEFAULT_OUTPUT = "outputs"
 NO_COMPOSE_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc",
                     "--resolve", "--version", "--experimental-rerun"}
-MAX_CONFIGS = 32  # configs composed for one sweep: each value of each swept key at least once, up to this many
 ENV_REFERENCE = re.compile(r"""(['"]?)\$\{oc\.env:[^}]*\}\1""")
 NAME_IN_VALUE = re.compile(r"([A-Za-z_][\w-]*)\s*:")
 
@@ -127,24 +127,6 @@ def config_name_of(argv: Sequence[str]) -> str:
     return name
 
 
-def config_points(overrides: Sequence[Override]) -> list[list[str]] | None:
-    """The override lists of the configs to check: every sweep at its first value, then one more config per
-    other value of each sweep (at most ``MAX_CONFIGS``). None when a sweep cannot be listed (glob, interval)."""
-    options: list[list[str]] = []
-    for o in overrides:
-        if _is_hydra(o) or o.input_line is None:
-            continue  # Hydra's own settings change no job config
-        if not o.is_sweep_override():
-            options.append([o.input_line])
-        elif isinstance(o.value(), ChoiceSweep | RangeSweep):
-            options.append([f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()])
-        else:
-            return None
-    first = [values[0] for values in options]
-    points = [first] + [[*first[:i], v, *first[i + 1:]] for i, values in enumerate(options) for v in values[1:]]
-    return points[:MAX_CONFIGS]
-
-
 def _key_of(arg: str) -> str:
     return arg.split("=", 1)[0].lstrip("+~").split("@")[0]
 
@@ -158,28 +140,6 @@ def unknown_key(key: str, cfg: DictConfig, arg: str) -> ConfigError:
     siblings = [f"{where}{k}" for k in node] if isinstance(node, DictConfig) else []
     err = unknown("config key", wrong, siblings) if siblings else ConfigError(f"unknown config key {wrong!r}")
     return ConfigError(f"{err} (a new key needs a leading +: +{arg.lstrip('+')})")
-
-
-def _is_hydra(override: Override) -> bool:
-    return override.key_or_group.split("/")[0].split(".")[0] == "hydra"
-
-
-def with_sweeper_params(overrides: list[Override], config_name: str, multirun: bool) -> list[Override]:
-    """``overrides`` after the swept keys of ``hydra.sweeper.params`` (an experiment's grid) when the run is a
-    sweep (``-m``, or ``hydra.mode: MULTIRUN`` in the config), as Hydra's basic sweeper combines them."""
-    from hydra import compose
-
-    first = config_points([o for o in overrides if not o.is_sweep_override()]) or [[]]
-    own = [o.input_line for o in overrides if _is_hydra(o) and not o.is_sweep_override() and o.input_line]
-    try:
-        hydra_cfg = compose(config_name=config_name, overrides=[*first[0], *own], return_hydra_config=True).hydra
-    except Exception:
-        return overrides
-    if not (multirun or str(hydra_cfg.get("mode")).endswith("MULTIRUN")):
-        return overrides
-    given = {o.key_or_group for o in overrides}
-    params = [f"{k}={v}" for k, v in (hydra_cfg.sweeper.get("params") or {}).items() if k not in given]
-    return [*OverridesParser.create().parse_overrides(params), *overrides] if params else overrides
 
 
 def composed_configs(overrides: list[Override], conf_dir: Path, config_name: str,

@@ -11,34 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import datasets
-import numpy as np
 
 from flanlab.data.maps import fresh_map
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
 from flanlab.splits import Split
 from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.rows import sample_order
 from flanlab.tasks.spec import TaskSpec
 from flanlab.templates.shuffled import donor_pools
 from flanlab.templates.variants import NO_CONTEXT, SHUFFLED, VariantContext, check_variant, render_for_training
 
 log = logging.getLogger(__name__)
 SKEW_WARN = 0.9  # warn when one class holds more than this share of a capped split
-
-
-def sample_order(n: int, seed: int, name: str) -> list[int]:
-    """A seeded random permutation of ``range(n)``, fixed by ``seed`` and ``name`` (e.g. a task name).
-
-    Taking its first k entries is a random sample of k rows; different names give unrelated orders.
-    """
-    rng = np.random.default_rng([zlib.crc32(name.encode()), seed % 2**32])
-    return rng.permutation(n).tolist()
 
 
 def label_histogram(spec: TaskSpec, rows: datasets.Dataset, split: str | None = None) -> dict[str, int]:

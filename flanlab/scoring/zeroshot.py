@@ -18,12 +18,13 @@ from typing import Any
 
 import datasets
 
-from flanlab.data.mixture import label_histogram, sample_order
+from flanlab.data.mixture import label_histogram
 from flanlab.data.truncation import InputLimit
 from flanlab.metrics import check_metric, metric_scores
-from flanlab.scoring.metrics import classification_metrics, exact_match_hits, generation_metrics, rank_options
+from flanlab.metrics.functions import classification_metrics, exact_match_hits, generation_metrics, rank_options
 from flanlab.scoring.scorers import Scorer
 from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.rows import sample_order
 from flanlab.tasks.spec import Prompt, TaskSpec
 from flanlab.templates.variants import NO_CONTEXT, VariantContext, render_for_scoring
 

@@ -24,10 +24,10 @@ from typing import Any
 
 import datasets
 
-from flanlab.data.mixture import sample_order
 from flanlab.errors import ConfigError, DataError, unknown
 from flanlab.metrics import check_metric, metric_path
 from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.rows import sample_order
 from flanlab.tasks.spec import TaskSpec
 
 _SPLIT = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?P<slice>\[.*\])?$")

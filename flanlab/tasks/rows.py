@@ -1,4 +1,5 @@
-"""Rows a task cannot use, and what happens to them (``data.bad_rows``).
+"""Which rows of a task are used: a seeded sample order (``sample_order``, for every cap), and rows a task cannot
+use, and what happens to them (``data.bad_rows``).
 
 A classification row is unusable when it has no answer options or its label is missing or outside
 them; a generation row when it has no non-empty reference. Policy ``skip`` drops such rows, counts
@@ -8,10 +9,12 @@ them and logs a warning; ``error`` stops with a one-line ``DataError`` naming th
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
 import datasets
+import numpy as np
 
 from flanlab.errors import DataError, unknown
 from flanlab.tasks.spec import TaskSpec
@@ -65,3 +68,12 @@ def drop_bad_rows(spec: TaskSpec, rows: datasets.Dataset, split: str, policy: st
                     first, reason)
     dropped = {i for i, _ in bad}
     return rows.select([i for i in range(len(rows)) if i not in dropped]), len(bad)
+
+
+def sample_order(n: int, seed: int, name: str) -> list[int]:
+    """A seeded random permutation of ``range(n)``, fixed by ``seed`` and ``name`` (e.g. a task name).
+
+    Taking its first k entries is a random sample of k rows; different names give unrelated orders.
+    """
+    rng = np.random.default_rng([zlib.crc32(name.encode()), seed % 2**32])
+    return rng.permutation(n).tolist()

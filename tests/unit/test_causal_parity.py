@@ -16,7 +16,7 @@ import datasets
 import pytest
 from omegaconf import OmegaConf
 
-from flanlab.scoring.metrics import rank_options
+from flanlab.metrics.functions import rank_options
 from flanlab.scoring.scorers import CausalScorer, make_scorer
 from tests.conftest import CONF_DIR
 from tests.unit.byte_bpe import byte_level_bpe, tiny_gpt2

@@ -11,9 +11,10 @@ from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from flanlab import config_checks as cc
-from flanlab.cli_checks import check_composed, check_no_secrets, config_points
+from flanlab.cli_checks import check_composed, check_no_secrets
 from flanlab.errors import ConfigError
 from flanlab.pipeline import check_cell
+from flanlab.sweeps.grid import config_points
 from tests.conftest import CONF_DIR, MIRROR_DIR
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))

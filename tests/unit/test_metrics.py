@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from flanlab.scoring.metrics import (
+from flanlab.metrics.functions import (
     bleu,
     classification_metrics,
     exact_match,

@@ -9,11 +9,12 @@ from collections.abc import Mapping
 import datasets
 import pytest
 
-from flanlab.data.mixture import build_mixture, label_histogram, sample_order
+from flanlab.data.mixture import build_mixture, label_histogram
 from flanlab.scoring.zeroshot import eval_label_histograms, eval_rows
 from flanlab.splits import make_split
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.hub import HubCatalogue
+from flanlab.tasks.rows import sample_order
 from flanlab.tasks.spec import TaskSpec, Template
 
 TEMPLATES = (Template("t0", "{sentence}\nTrue?\n{options}"),)

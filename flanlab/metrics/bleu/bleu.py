@@ -6,7 +6,7 @@ import evaluate
 import sacrebleu
 
 from flanlab.metrics._text import TEXT_FEATURES, as_reference_lists
-from flanlab.scoring.metrics import bleu, sentence_bleu_scores
+from flanlab.metrics.functions import bleu, sentence_bleu_scores
 
 _INPUTS = """predictions: strings; references: a string or a list of strings per example.
 Returns {"bleu": corpus BLEU / 100, "scores": sentence BLEU / 100 per example}."""

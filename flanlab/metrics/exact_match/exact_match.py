@@ -5,7 +5,7 @@ from __future__ import annotations
 import evaluate
 
 from flanlab.metrics._text import TEXT_FEATURES, as_reference_lists
-from flanlab.scoring.metrics import exact_match_hits
+from flanlab.metrics.functions import exact_match_hits
 
 _INPUTS = """predictions: strings; references: a string or a list of strings per example.
 Returns {"exact_match": float, "scores": list[float]}."""

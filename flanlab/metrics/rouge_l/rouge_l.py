@@ -6,7 +6,7 @@ import evaluate
 import rouge_score
 
 from flanlab.metrics._text import TEXT_FEATURES, as_reference_lists
-from flanlab.scoring.metrics import rouge_l_scores
+from flanlab.metrics.functions import rouge_l_scores
 
 _INPUTS = """predictions: strings; references: a string or a list of strings per example.
 Returns {"rouge_l": mean per-example F-measure, "scores": list[float]}."""

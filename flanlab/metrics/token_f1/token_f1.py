@@ -5,7 +5,7 @@ from __future__ import annotations
 import evaluate
 
 from flanlab.metrics._text import TEXT_FEATURES, as_reference_lists
-from flanlab.scoring.metrics import token_f1_scores
+from flanlab.metrics.functions import token_f1_scores
 
 _INPUTS = """predictions: strings; references: a string or a list of strings per example.
 Returns {"token_f1": float, "scores": list[float]}."""

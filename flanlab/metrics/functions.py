@@ -5,7 +5,7 @@ rule; or, as an option, the highest log-likelihood per character of the option),
 macro-F1 through scikit-learn. Generation: exact match and token F1 (SQuAD-style normalisation),
 ROUGE-L F-measure (``rouge-score``) and BLEU (``sacrebleu``), all against the best of each
 example's references. Each metric has a per-example form (``*_scores``) for bootstraps; the
-``evaluate`` modules under ``flanlab/metrics/`` wrap these functions.
+``evaluate`` modules beside this file (``flanlab/metrics/<name>/``) wrap these functions.
 """
 
 from __future__ import annotations
