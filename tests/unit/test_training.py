@@ -161,3 +161,25 @@ def test_packed_batching_trains_a_decoder_only_model():
     data = datasets.Dataset.from_dict({"input_ids": ids, "labels": labels})
     res = fit(LoadedModel(model, TOK, "causal", "c"), data, _cfg(steps=8, batching="packed"), NullTracker(), seed=0)
     assert res.steps == 8 and res.nonpad_fraction > 0.5
+
+
+def test_the_fit_stages_one_by_one(tmp_path):
+    """``set_up`` builds the global batch and the wrapped model; ``resume_from`` finds nothing in a fresh folder
+    (and refuses ``resume=true`` there); one ``train_step`` moves the weights and fills the loss window; ``wrap_up``
+    returns the totals."""
+    from flanlab.training.loop import resume_from, set_up, train_step, wrap_up
+
+    loaded, cfg = LoadedModel(_t5(), TOK, "seq2seq", "t"), _cfg(grad_accum=2, warmup_steps=0)
+    run = set_up(loaded, _data(), cfg, seed=0, cpu_bf16=False, cache_dir=tmp_path)
+    assert (run.micro, run.accum, run.world, run.distributed) == (8, 2, 1, False) and len(run.rows) == 48
+    found, (start, losses, window) = resume_from(tmp_path / "ckpt", "auto", run, "t")
+    assert found is None and (start, losses, window) == (1, [], [0.0, 0.0])
+    with pytest.raises(ConfigError, match="resume=true but there is no checkpoint"):
+        resume_from(tmp_path / "ckpt", "true", run, "t")
+    before, counts = _params(loaded.model), {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0}
+    train_step(run, cfg, counts, window, "seq2seq")
+    assert not torch.equal(before, _params(loaded.model))
+    assert window[1] == 16 * 3 and window[0] > 0  # two micro-batches of 8 rows, 3 target tokens each
+    assert counts["nonpad"] > 0 and counts["slots"] >= counts["nonpad"] and counts["flops"] > 0
+    result = wrap_up(run, loaded, cfg, counts, 1.0, [(1, window[0] / window[1])], None)
+    assert result.global_batch == 16 and result.tokens_per_s == counts["nonpad"] and not loaded.model.training
