@@ -19,11 +19,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # (the virtualenv's), also when pytest is started as .venv/bin/python without activating it.
 os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
-import datasets
 import pytest
 import torch
 
-from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.catalogue import LocalCatalogue
 from flanlab.tasks.spec import TaskSpec, Template
 
 torch.set_num_threads(1)
@@ -65,12 +64,12 @@ def _yes_no_task(name: str, cluster: str) -> TaskSpec:
     )
 
 
-class ToyCatalogue(Catalogue):
-    """Three clusters of tiny tasks, with rows made in memory."""
+class ToyCatalogue(LocalCatalogue):
+    """Three clusters of tiny tasks, with rows made in memory (``LocalCatalogue``: specs plus rows per split)."""
 
     def __init__(self, rows: int = 24) -> None:
         colours = ["red", "blue", "green"]
-        self._specs = {
+        specs = {
             "toy_nli": _yes_no_task("toy_nli", "nli"),
             "toy_para": _yes_no_task("toy_para", "paraphrase"),
             "toy_sent": _yes_no_task("toy_sent", "sentiment"),
@@ -81,21 +80,23 @@ class ToyCatalogue(Catalogue):
                            Template("g1", "Name the colour of the {thing}.")),
             ),
         }
-        self._rows = {}
-        for name, spec in self._specs.items():
+        tasks = {}
+        for name, spec in specs.items():
             if spec.is_classification:
                 made = [{"sentence": f"the {colours[i % 3]} box is {colours[(i // 2) % 3]}", "label": i % 2}
                         for i in range(rows)]
             else:
                 made = [{"thing": f"{colours[i % 3]} box", "target": colours[i % 3]} for i in range(rows)]
-            self._rows[name] = {"train": made, "validation": made[: rows // 2]}
+            tasks[name] = (spec, {"train": made, "validation": made[: rows // 2]})
+        super().__init__(tasks, source="the toy catalogue")
 
-    @property
-    def specs(self) -> Mapping[str, TaskSpec]:
-        return self._specs
+    def replace_spec(self, name: str, spec: TaskSpec) -> None:
+        """Swap one task's spec, keeping its rows (for tests of bad specs)."""
+        self._tasks[name] = (spec, self._tasks[name][1])
 
-    def load(self, name: str, split: str) -> datasets.Dataset:
-        return datasets.Dataset.from_list(self._rows[name][split])
+    def rows(self, name: str, split: str) -> list[dict]:
+        """One split's rows, editable in place (for tests of bad rows)."""
+        return self._tasks[name][1][split]
 
 
 @pytest.fixture

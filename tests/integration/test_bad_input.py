@@ -157,9 +157,9 @@ class _MissingField(ToyCatalogue):
 
     def __init__(self) -> None:
         super().__init__(rows=8)
-        spec = self._specs["toy_para"]
+        spec = self.spec("toy_para")
         templates = (spec.templates[0], Template("needs_colour", "{sentence} in {colour}?"))
-        self._specs["toy_para"] = dataclasses.replace(spec, templates=templates)
+        self.replace_spec("toy_para", dataclasses.replace(spec, templates=templates))
 
 
 def test_template_naming_a_missing_field_is_a_data_error_naming_task_template_field():
@@ -179,11 +179,11 @@ class _BadRows(ToyCatalogue):
 
     def __init__(self) -> None:
         super().__init__(rows=8)
-        self._rows["toy_nli"]["train"][2] = {"sentence": "the box is red", "label": 5}
-        self._specs["toy_sent"] = dataclasses.replace(self._specs["toy_sent"], options=None, options_field="choices")
+        self.rows("toy_nli", "train")[2] = {"sentence": "the box is red", "label": 5}
+        self.replace_spec("toy_sent", dataclasses.replace(self.spec("toy_sent"), options=None, options_field="choices"))
         for split in ("train", "validation"):
-            self._rows["toy_sent"][split] = [{**r, "choices": ["yes", "no"]} for r in self._rows["toy_sent"][split]]
-        self._rows["toy_sent"]["validation"][1]["choices"] = []
+            self.rows("toy_sent", split)[:] = [{**r, "choices": ["yes", "no"]} for r in self.rows("toy_sent", split)]
+        self.rows("toy_sent", "validation")[1]["choices"] = []
 
 
 def test_unusable_rows_are_skipped_counted_and_warned_or_an_error(caplog):

@@ -125,7 +125,7 @@ def test_long_rows_sharing_a_13gram_are_a_leak_past_ngram_overlap_max():
     passage = " ".join(f"p{i}" for i in range(60))  # shares one 13-gram with training, otherwise different
     held = {"toy_sent": datasets.Dataset.from_list([{"sentence": passage + " " + LONG, "label": 0}])}
     train_text = "other words " + " ".join(f"p{i}" for i in range(20, 33))
-    cat._rows["toy_nli"]["train"][0] = {"sentence": train_text, "label": 0}
+    cat.rows("toy_nli", "train")[0] = {"sentence": train_text, "label": 0}
     report = leakage_audit(cat, split, {"toy_nli": 1}, held)
     assert report["near_duplicates"] == 0 and report["per_task"]["toy_sent"]["ngram_overlaps"] == 1
     assert report["leaks"] == ["task toy_sent: 1 of 1 rows of >= 50 words share a 13-gram with training "

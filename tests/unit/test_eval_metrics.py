@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-import datasets
 import evaluate
 import pytest
 import sacrebleu
@@ -15,7 +14,7 @@ from flanlab.errors import ConfigError
 from flanlab.metrics import PROJECT_METRICS, check_metric, load_metric, metric_path, metric_scores
 from flanlab.scoring.aggregate import flat_metrics, summarize, task_summary
 from flanlab.scoring.zeroshot import LOGLIK_OPTIONS, score_tasks
-from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.catalogue import LocalCatalogue
 from flanlab.tasks.flan import flan_specs
 from flanlab.tasks.hub import HubCatalogue
 from flanlab.tasks.spec import TaskSpec, Template
@@ -23,19 +22,10 @@ from flanlab.tasks.spec import TaskSpec, Template
 ROUGE = RougeScorer(["rougeL"], use_stemmer=False)
 
 
-class MemoryCatalogue(Catalogue):
-    """Given specs and their validation rows."""
-
-    def __init__(self, tasks: Mapping[str, tuple[TaskSpec, list[dict]]]) -> None:
-        self._specs = {name: spec for name, (spec, _) in tasks.items()}
-        self._rows = {name: rows for name, (_, rows) in tasks.items()}
-
-    @property
-    def specs(self) -> Mapping[str, TaskSpec]:
-        return self._specs
-
-    def load(self, name: str, split: str) -> datasets.Dataset:
-        return datasets.Dataset.from_list(self._rows[name])
+def MemoryCatalogue(tasks: Mapping[str, tuple[TaskSpec, list[dict]]]) -> LocalCatalogue:
+    """Given specs and their rows, which serve as both train and validation split."""
+    return LocalCatalogue({name: (spec, {"train": rows, "validation": rows}) for name, (spec, rows) in tasks.items()},
+                          source="test rows")
 
 
 class FakeScorer:

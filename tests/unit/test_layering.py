@@ -11,8 +11,6 @@ import ast
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "flanlab"
@@ -106,7 +104,6 @@ def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
-@pytest.mark.parametrize("module", ["flanlab.tasks.bigbench", "flanlab.tasks.custom", "flanlab.tasks.combined",
-                                    "flanlab.sweeps.cell_runner", "flanlab.analysis.sweep_report"])
-def test_a_module_imports_alone_in_a_fresh_interpreter(module):
-    subprocess.run([sys.executable, "-c", f"import {module}"], check=True, cwd=ROOT, timeout=120)
+def test_a_task_loader_imports_alone_in_a_fresh_interpreter():
+    """It once could not: ``combined`` and ``bigbench`` imported each other."""
+    subprocess.run([sys.executable, "-c", "import flanlab.tasks.bigbench"], check=True, cwd=ROOT, timeout=120)

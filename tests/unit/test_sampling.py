@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 
 import datasets
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from flanlab.data.mixture import build_mixture, label_histogram
 from flanlab.scoring.zeroshot import eval_label_histograms, eval_rows
 from flanlab.splits import make_split
-from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.catalogue import LocalCatalogue
 from flanlab.tasks.hub import HubCatalogue
 from flanlab.tasks.rows import sample_order
 from flanlab.tasks.spec import TaskSpec, Template
@@ -30,18 +29,12 @@ def sorted_rows(n_per_class: int = 1000) -> list[dict]:
     return [{"sentence": f"sentence {i}", "label": i // n_per_class} for i in range(2 * n_per_class)]
 
 
-class SortedCatalogue(Catalogue):
+class SortedCatalogue(LocalCatalogue):
     """Two clusters of one label-sorted task each, rows in memory."""
 
     def __init__(self) -> None:
-        self._specs = {"sorted_a": sorted_spec("sorted_a", "nli"), "sorted_b": sorted_spec("sorted_b", "sentiment")}
-
-    @property
-    def specs(self) -> Mapping[str, TaskSpec]:
-        return self._specs
-
-    def load(self, name: str, split: str) -> datasets.Dataset:
-        return datasets.Dataset.from_list(sorted_rows())
+        super().__init__({name: (sorted_spec(name, cluster), {"train": sorted_rows(), "validation": sorted_rows()})
+                          for name, cluster in (("sorted_a", "nli"), ("sorted_b", "sentiment"))}, source="sorted rows")
 
 
 def _balanced(hist: dict[str, int], total: int) -> bool:

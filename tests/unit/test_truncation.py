@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datasets
 import pytest
 
 from flanlab.data.collate import encode_pairs
@@ -11,7 +10,7 @@ from flanlab.data.token_layout import causal_contexts
 from flanlab.data.truncation import InputLimit, truncate_row_to_fit
 from flanlab.models.tokenizer import train_bpe
 from flanlab.scoring.zeroshot import render_rows
-from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.catalogue import LocalCatalogue
 from flanlab.tasks.spec import TaskSpec, Template
 from flanlab.templates.variants import render_for_scoring, render_for_training
 
@@ -98,13 +97,9 @@ def test_token_limit_keeps_the_question_where_token_truncation_drops_it(arch, to
     assert "Readthepassage" in flat and QUESTION.replace(" ", "") in flat and flat.endswith("-yes-no")
 
 
-class _One(Catalogue):
-    @property
-    def specs(self):
-        return {"read": SPEC}
-
-    def load(self, name: str, split: str) -> datasets.Dataset:
-        return datasets.Dataset.from_list([ROW, {**ROW, "passage": "a short one"}])
+def _One() -> LocalCatalogue:
+    rows = [ROW, {**ROW, "passage": "a short one"}]
+    return LocalCatalogue({"read": (SPEC, {"train": rows, "validation": rows})}, source="one task")
 
 
 def test_render_task_and_render_rows_apply_the_limit():
