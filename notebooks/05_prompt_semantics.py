@@ -24,8 +24,8 @@ n_resamples = 1000
 from pathlib import Path
 
 from flanlab.analysis.figures import plot_reliance_override, plot_semantics_matrix, save_figure
-from flanlab.analysis.sweep_report import build_report
 from flanlab.analysis.semantics_report import semantics_markdown
+from flanlab.analysis.sweep_report import build_report
 
 tables = build_report(results_dir, n_resamples=n_resamples).semantics
 paths = save_figure(plot_semantics_matrix(tables["matrix"]), Path(figures_dir) / "semantics_matrix")
