@@ -19,6 +19,9 @@ from omegaconf import DictConfig, OmegaConf
 IGNORED = ("hydra", "paths", "logger", "threads", "resume_complete", "resume_stale", "resume_stale_commit",
            "experiment_name", "train.progress", "scoring.progress")
 KEY_LENGTH = 10
+# heldout.name (never read) was dropped in issue 17; each conf/heldout file had set it to its file name, which was
+# its one cluster except for these. The key hashes it back, so existing cells keep their keys and folders.
+LEGACY_HELDOUT_NAMES = {("choose", "presence"): "control", ("nli", "commonsense", "sentiment"): "eval"}
 
 
 def keyed_config(cfg: DictConfig) -> dict[str, Any]:
@@ -39,7 +42,16 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
     template = data.get("template")
     if isinstance(template, dict) and template.get("held_back_templates") == 0:
         template.pop("held_back_templates")  # added with the prompt-semantics variants; 0 keeps the old keys
+    heldout = data.get("heldout")
+    if isinstance(heldout, dict) and "name" not in heldout and (name := _legacy_heldout_name(heldout)):
+        heldout["name"] = name
     return data
+
+
+def _legacy_heldout_name(heldout: dict[str, Any]) -> str | None:
+    """The ``heldout.name`` that the conf/heldout file of these clusters set before issue 17 (see above)."""
+    clusters = tuple(heldout.get("clusters") or ())
+    return clusters[0] if len(clusters) == 1 else LEGACY_HELDOUT_NAMES.get(clusters)
 
 
 def cell_key(cfg: DictConfig) -> str:

@@ -67,7 +67,7 @@ def test_a_learnable_task_is_learned_above_chance(tmp_path, monkeypatch):
     (tmp_path / "tasks").mkdir()
     _weather_tasks(tmp_path / "tasks")
     cfg = _compose(["tasks=flan", "tasks.base=null", f"tasks.extra=[{{path: {tmp_path / 'tasks'}}}]",
-                    "heldout.clusters=[mood]", "heldout.name=mood", "template=instruction", "logger=none",
+                    "heldout.clusters=[mood]", "template=instruction", "logger=none",
                     "train.steps=80", "train.warmup_steps=10", "train.batch_size=16", "train.log_every=10",
                     "train.progress=false", "data.indist_eval_per_task=40", "data.max_eval_per_task=40",
                     "scoring.best_dev_rows=0", "threads=1", f"paths.cache_dir={tmp_path / 'cache'}"])
