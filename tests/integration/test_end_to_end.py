@@ -17,10 +17,7 @@ from flanlab.pipeline import run_cell
 from tests.conftest import CONF_DIR, ROOT
 
 pytestmark = pytest.mark.slow
-TINY = [
-    "tasks.train_rows=64", "tasks.eval_rows=16", "train.steps=12", "train.log_every=4", "train.batch_size=8",
-    "train.progress=false", "data.max_eval_per_task=6", "data.indist_eval_per_task=4", "threads=1",
-]
+TINY = ["+debug=tiny"]  # conf/debug/tiny.yaml
 
 
 def _compose(overrides: list[str]):
