@@ -2,16 +2,15 @@
 # The notebooks' default results: a tiny ablation and a tiny num-clusters sweep on the control suite in OUT_DIR, and
 # a tiny prompt-semantics sweep in OUT_DIR_prompt_semantics (about 3 minutes on 2 cores).
 # Usage: notebooks/make_tiny_results.sh [OUT_DIR]   (default: outputs/tiny, relative to the repository root)
+# Each cell is conf/debug/tiny.yaml's (12 steps, a few rows); +debug=tiny comes after +experiment=..., so it wins.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="${1:-outputs/tiny}"
-TINY=(tasks.train_rows=64 tasks.eval_rows=16 train.steps=12 train.log_every=4 train.batch_size=8 train.progress=false
-      data.max_eval_per_task=6 data.indist_eval_per_task=4 threads=1)
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 HF_EVALUATE_OFFLINE=1 WANDB_MODE=offline
 python -m flanlab +experiment=ablation template=untuned,no_template,instruction seed=0 \
-  hydra.sweep.dir="$OUT/ablation" "${TINY[@]}"
+  hydra.sweep.dir="$OUT/ablation" +debug=tiny
 python -m flanlab +experiment=num_clusters seed=0 \
   'heldout.train_only=[recall],[recall,presence_seen]' \
-  hydra.sweep.dir="$OUT/num_clusters" logger=none "${TINY[@]}"
+  hydra.sweep.dir="$OUT/num_clusters" logger=none +debug=tiny
 python -m flanlab +experiment=prompt_semantics template=instruction seed=0 \
-  hydra.sweep.dir="${OUT}_prompt_semantics" logger=none "${TINY[@]}"
+  hydra.sweep.dir="${OUT}_prompt_semantics" logger=none +debug=tiny

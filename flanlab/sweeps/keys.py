@@ -24,6 +24,9 @@ KEY_LENGTH = 10
 KEYED_TARGETS = {"flanlab.tasks.suite.catalogue.SuiteCatalogue": "flanlab.tasks.generated.SuiteCatalogue",
                  "flanlab.tasks.control.catalogue.ControlCatalogue": "flanlab.tasks.generated.ControlCatalogue"}
 KEYED_TASK_KEYS = {"include": "extra"}
+# heldout.name (never read) was dropped in issue 17; each conf/heldout file had set it to its file name, which was
+# its one cluster except for these. The key hashes it back, so existing cells keep their keys and folders.
+LEGACY_HELDOUT_NAMES = {("choose", "presence"): "control", ("nli", "commonsense", "sentiment"): "eval"}
 
 
 def keyed_config(cfg: DictConfig) -> dict[str, Any]:
@@ -42,6 +45,9 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
     template = data.get("template")
     if isinstance(template, dict) and template.get("held_back_templates") == 0:
         template.pop("held_back_templates")  # added with the prompt-semantics variants; 0 keeps the old keys
+    heldout = data.get("heldout")
+    if isinstance(heldout, dict) and "name" not in heldout and (name := _legacy_heldout_name(heldout)):
+        heldout["name"] = name
     return data
 
 
@@ -54,6 +60,12 @@ def _keyed_tasks(tasks: dict[str, Any]) -> dict[str, Any]:
         # The generated suites gained `extra` in issue 16; left empty, their cells keep the keys they had before.
         tasks.pop("extra")
     return tasks
+
+
+def _legacy_heldout_name(heldout: dict[str, Any]) -> str | None:
+    """The ``heldout.name`` that the conf/heldout file of these clusters set before issue 17 (see above)."""
+    clusters = tuple(heldout.get("clusters") or ())
+    return clusters[0] if len(clusters) == 1 else LEGACY_HELDOUT_NAMES.get(clusters)
 
 
 def cell_key(cfg: DictConfig) -> str:

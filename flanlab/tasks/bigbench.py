@@ -80,5 +80,6 @@ def load_bigbench(path: str | Path, cluster: str | None = None) -> LocalCatalogu
         options_field="choices" if classification else None, target_field="targets",
         description=str(data.get("description", "")), metadata={"source": str(path)},
     )
+    spec.check_layout(f"BIG-bench task {str(path)!r}")  # the templates are the loader's own: a guard
     splits = {"validation": rows[0::2], "train": rows[1::2], "all": rows}
     return LocalCatalogue({name: (spec, splits)}, source=f"BIG-bench file {path}")

@@ -35,9 +35,12 @@ class Catalogue(ABC):
 
     @cached_property
     def clusters(self) -> dict[str, list[str]]:
-        """Task names per cluster, in catalogue order."""
+        """Task names per cluster, in catalogue order; first, every task's templates are checked
+        (``TaskSpec.check_layout``), so a catalogue is checked where it is first used."""
+        source = getattr(self, "source", None) or f"catalogue {type(self).__name__} ({type(self).__module__})"
         out: dict[str, list[str]] = {}
         for spec in self.specs.values():
+            spec.check_layout(source)
             out.setdefault(spec.cluster, []).append(spec.name)
         return out
 

@@ -77,6 +77,7 @@ def load_custom(path: str | Path, cluster: str | None = None) -> LocalCatalogue:
         raise DataError(f"custom task {str(path)!r}: bad template or field entry ({err})") from None
     if spec.kind not in ("classification", "generation"):
         raise DataError(f"custom task {str(path)!r}: kind must be classification or generation, got {spec.kind!r}")
+    spec.check_layout(f"custom task {str(path)!r}")
     splits = {split: _rows(path, split, file, spec) for split, file in dict(cfg["splits"]).items()}
     for role in (spec.train_split, spec.eval_split):
         if role not in splits:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flanlab.errors import DataError
+
 TaskKind = Literal["classification", "generation"]
 OPTIONS = "options"
 ANSWER = "answer"
@@ -44,6 +46,22 @@ class Template:
     def fields(self) -> set[str]:
         """Row fields this template reads (reserved placeholders excluded)."""
         return (set(placeholders(self.input)) | set(placeholders(self.target))) - RESERVED
+
+
+def layout_problem(template: Template, classification: bool) -> str | None:
+    """How ``template`` breaks the layout rule, or None. The rule: a classification template that is not inverted
+    ends with a line holding only ``{options}`` (its one ``{options}``) and has the target ``{answer}``;
+    generation and inverted templates have no ``{options}``."""
+    count = placeholders(template.input).count(OPTIONS) + placeholders(template.target).count(OPTIONS)
+    if not classification or template.inverted:
+        if count:
+            return "{options} belongs only in the last line of a classification template that is not inverted"
+        return None
+    if count != 1 or not template.input.endswith("\n{" + OPTIONS + "}"):
+        return "a classification template must end with a line holding only {options} (its one {options})"
+    if template.target != "{" + ANSWER + "}":
+        return f"a classification template's target must be {{answer}}, got {template.target!r}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -126,6 +144,13 @@ class TaskSpec:
             if option in members:
                 return name
         return "other"
+
+    def check_layout(self, source: str) -> None:
+        """Raise a one-line DataError naming ``source`` (a file or catalogue), the task and the template for the
+        first template that breaks the layout rule (:func:`layout_problem`)."""
+        for tpl in self.templates:
+            if problem := layout_problem(tpl, self.is_classification):
+                raise DataError(f"{source}: task {self.name!r} template {tpl.id!r}: {problem}")
 
     def row_fields(self) -> set[str]:
         """Fields a row must carry for this task."""

@@ -13,6 +13,7 @@ from tests.conftest import CONF_DIR
 GROUPS = sorted(p.name for p in CONF_DIR.iterdir() if p.is_dir() and p.name != "experiment")
 OPTIONS = [(g, f.stem) for g in GROUPS for f in sorted((CONF_DIR / g).glob("*.yaml"))]
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").rglob("*.yaml"))
+APPENDED = {"debug"}  # groups not in config.yaml's defaults: selected with +group=option
 
 
 def _compose(overrides: list[str]):
@@ -22,8 +23,10 @@ def _compose(overrides: list[str]):
 
 @pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
 def test_every_group_option_composes(group, option):
-    cfg = _compose([f"{group}={option}"])
-    assert OmegaConf.select(cfg, group) is not None
+    cfg = _compose([f"{'+' * (group in APPENDED)}{group}={option}"])
+    assert cfg.hydra.runtime.choices[group] == option
+    if group not in APPENDED:  # debug configs are `# @package _global_`
+        assert OmegaConf.select(cfg, group) is not None
 
 
 def _leaves(node: dict, path: tuple[str, ...] = ()):
@@ -53,6 +56,19 @@ def test_every_experiment_composes_with_its_own_settings(experiment):
         ((group, option),) = entry.items()
         assert cfg.hydra.runtime.choices[group.removeprefix("override ").lstrip("/")] == option, group
     assert cfg.experiment_name != "default"  # its own W&B group and output folder
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_debug_tiny_after_an_experiment_wins_over_it(experiment):
+    """`+experiment=... +debug=tiny`: Hydra merges appended configs in command-line order, so every value of
+    conf/debug/tiny.yaml is in the composed config, whatever the experiment sets."""
+    tiny = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "debug" / "tiny.yaml"))
+    plain = OmegaConf.to_container(_compose([f"+experiment={experiment}"]), resolve=False)
+    cfg = OmegaConf.to_container(_compose([f"+experiment={experiment}", "+debug=tiny"]), resolve=False)
+    for key, value in _leaves(tiny):
+        assert _dig(cfg, key) == value, key
+    for key in ("hydra.sweeper.params", "hydra.callbacks", "experiment_name", "template", "heldout"):
+        assert OmegaConf.select(OmegaConf.create(cfg), key) == OmegaConf.select(OmegaConf.create(plain), key), key
 
 
 def test_ablation_declares_the_full_grid():

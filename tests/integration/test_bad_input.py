@@ -158,7 +158,7 @@ class _MissingField(ToyCatalogue):
     def __init__(self) -> None:
         super().__init__(rows=8)
         spec = self.spec("toy_para")
-        templates = (spec.templates[0], Template("needs_colour", "{sentence} in {colour}?"))
+        templates = (spec.templates[0], Template("needs_colour", "{sentence} in {colour}?\n{options}"))
         self.replace_spec("toy_para", dataclasses.replace(spec, templates=templates))
 
 

@@ -14,9 +14,9 @@ from flanlab.splits import make_split
 from tests.conftest import CONF_DIR
 
 pytestmark = pytest.mark.slow
-CELL = ["tasks.train_rows=48", "tasks.eval_rows=8", "train.steps=6", "train.log_every=2", "train.batch_size=8",
-        "train.warmup_steps=2", "train.progress=false", "data.max_eval_per_task=4", "data.indist_eval_per_task=2",
-        "threads=1", "logger=none", "heldout=sentiment", "template=dataset_name",
+CELL = ["+debug=tiny", "tasks.train_rows=48", "tasks.eval_rows=8", "train.steps=6", "train.log_every=2",
+        "train.warmup_steps=2", "data.max_eval_per_task=4", "data.indist_eval_per_task=2",
+        "logger=none", "heldout=sentiment", "template=dataset_name",
         "template.eval_variants=[dataset_name]"]
 
 

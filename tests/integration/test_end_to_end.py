@@ -17,10 +17,7 @@ from flanlab.pipeline import run_cell
 from tests.conftest import CONF_DIR, ROOT
 
 pytestmark = pytest.mark.slow
-TINY = [
-    "tasks.train_rows=64", "tasks.eval_rows=16", "train.steps=12", "train.log_every=4", "train.batch_size=8",
-    "train.progress=false", "data.max_eval_per_task=6", "data.indist_eval_per_task=4", "threads=1",
-]
+TINY = ["+debug=tiny"]  # conf/debug/tiny.yaml
 
 
 def _compose(overrides: list[str]):
@@ -67,7 +64,7 @@ def test_a_learnable_task_is_learned_above_chance(tmp_path, monkeypatch):
     (tmp_path / "tasks").mkdir()
     _weather_tasks(tmp_path / "tasks")
     cfg = _compose(["tasks=flan", "tasks.base=null", f"tasks.include=[{{path: {tmp_path / 'tasks'}}}]",
-                    "heldout.clusters=[mood]", "heldout.name=mood", "template=instruction", "logger=none",
+                    "heldout.clusters=[mood]", "template=instruction", "logger=none",
                     "train.steps=80", "train.warmup_steps=10", "train.batch_size=16", "train.log_every=10",
                     "train.progress=false", "data.indist_eval_per_task=40", "data.max_eval_per_task=40",
                     "scoring.best_dev_rows=0", "threads=1", f"paths.cache_dir={tmp_path / 'cache'}"])

@@ -91,6 +91,9 @@ CASES = [
     ("train_only", ["heldout.train_only=[misk]"], ["unknown cluster 'misk'", "heldout.train_only",
                                                    "Did you mean 'misc'?"]),
     ("extra_path", ["tasks.include=[{path: {tmp}/none}]"], ["included task path '{tmp}/none' does not exist"]),
+    ("template_layout", [f"tasks.include=[{{path: {FIX / 'custom_bad_layout'}}}]"],
+     ["tone_check.yaml': task 'tone_check' template 'options_first': a classification template must end with a line "
+      "holding only {options}"]),
     # conflicting choices
     ("lora_without_targets", ["train.peft=lora", "model=hf", "model.arch=causal",
                               "model.name_or_path={tmp}/made_up_model"],

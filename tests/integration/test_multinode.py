@@ -28,9 +28,9 @@ pytestmark = pytest.mark.slow
 TOLERANCE = 1e-4
 GLOBAL_BATCH = 8
 # Instruction-trained, sentiment held out: 6 steps of the tiny T5, 4 held-out rows per task, one scoring variant.
-CELL = ["template=instruction", "heldout.clusters=[sentiment]", "logger=none", "tasks.train_rows=64",
-        "tasks.eval_rows=16", "train.steps=6", "train.log_every=2", "train.warmup_steps=2", "train.progress=false",
-        "data.max_eval_per_task=4", "data.indist_eval_per_task=2", "scoring.best_dev_rows=0", "threads=1"]
+CELL = ["template=instruction", "heldout.clusters=[sentiment]", "logger=none", "+debug=tiny", "train.steps=6",
+        "train.log_every=2", "train.warmup_steps=2", "data.max_eval_per_task=4", "data.indist_eval_per_task=2",
+        "scoring.best_dev_rows=0"]
 HALF = [*CELL, f"train.batch_size={GLOBAL_BATCH // 2}"]
 
 

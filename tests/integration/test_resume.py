@@ -17,9 +17,8 @@ from tests.conftest import CONF_DIR, ROOT
 
 pytestmark = pytest.mark.slow
 CELL = [
-    "tasks.train_rows=48", "tasks.eval_rows=16", "train.steps=12", "train.log_every=2", "train.batch_size=8",
-    "train.checkpoint_every=4", "train.progress=false", "data.max_eval_per_task=6", "data.indist_eval_per_task=4",
-    "threads=1", "logger=none", "heldout=sentiment", "template=instruction", "model.config.dropout_rate=0.1",
+    "+debug=tiny", "tasks.train_rows=48", "train.log_every=2", "train.checkpoint_every=4",
+    "logger=none", "heldout=sentiment", "template=instruction", "model.config.dropout_rate=0.1",
 ]
 # Runs the real entry point, but SIGKILLs its own process right after the step-8 checkpoint is on disk.
 KILLER = """

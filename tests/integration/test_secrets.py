@@ -20,8 +20,8 @@ from flanlab.pipeline import run_cell
 from flanlab.tracking.run import scrub
 from tests.conftest import CONF_DIR
 
-CELL = ["tasks.train_rows=32", "tasks.eval_rows=8", "train.steps=2", "train.log_every=1", "train.batch_size=8",
-        "train.progress=false", "data.max_eval_per_task=2", "data.indist_eval_per_task=2", "threads=1",
+CELL = ["+debug=tiny", "tasks.train_rows=32", "tasks.eval_rows=8", "train.steps=2", "train.log_every=1",
+        "data.max_eval_per_task=2", "data.indist_eval_per_task=2",
         "heldout=sentiment", "template=dataset_name", "template.eval_variants=[dataset_name]", "logger=wandb"]
 
 

@@ -22,12 +22,9 @@ from omegaconf import OmegaConf
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
-GRID = ["template=untuned,instruction", "heldout.clusters=[sentiment]", "logger=none", "tasks.train_rows=64",
-        "tasks.eval_rows=16", "train.steps=4", "train.log_every=2", "train.progress=false",
-        "data.max_eval_per_task=4", "data.indist_eval_per_task=2", "scoring.best_dev_rows=0", "threads=1",
-        "hydra/launcher=slurm_cpu", "hydra.launcher.timeout_min=10",
-        "+hydra.callbacks.progress._target_=flanlab.sweeps.progress.SweepProgress",
-        "+hydra.callbacks.report._target_=flanlab.analysis.callback.AblationReport"]
+GRID = ["template=untuned,instruction", "heldout.clusters=[sentiment]", "logger=none", "+debug=tiny", "train.steps=4",
+        "train.log_every=2", "train.batch_size=32", "data.max_eval_per_task=4", "data.indist_eval_per_task=2",
+        "scoring.best_dev_rows=0", "hydra/launcher=slurm_cpu", "hydra.launcher.timeout_min=10", "hydra/callbacks=sweep"]
 ARRAY_TASK = re.compile(r"(\d+)_(\d+)")
 
 

@@ -29,9 +29,9 @@ from tests.conftest import CONF_DIR, ROOT
 pytestmark = pytest.mark.slow
 SEED = 20260808  # kill delays are drawn from this seed, so the schedule is reproducible
 VARIANTS = ("instruction", "untuned")  # sweep order: the trained cell first
-CELL = ["tasks.train_rows=48", "tasks.eval_rows=8", "train.steps=8", "train.checkpoint_every=4", "train.batch_size=8",
-        "train.log_every=4", "train.progress=false", "data.max_eval_per_task=4", "data.indist_eval_per_task=2",
-        "template.eval_variants=[instruction]", "heldout=sentiment", "logger=none", "threads=1"]
+CELL = ["+debug=tiny", "tasks.train_rows=48", "tasks.eval_rows=8", "train.steps=8", "train.checkpoint_every=4",
+        "data.max_eval_per_task=4", "data.indist_eval_per_task=2",
+        "template.eval_variants=[instruction]", "heldout=sentiment", "logger=none"]
 
 
 def _command(sweep_dir: Path) -> list[str]:

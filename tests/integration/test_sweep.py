@@ -19,7 +19,7 @@ from tests.integration.test_end_to_end import TINY
 pytestmark = pytest.mark.slow
 # The data.bad_rows=error cells fail while they run, on odd_boxes' train row without options; the checks before the
 # sweep cannot see rows, so the sweep starts and isolates them. (A bad config value would stop it before any cell.)
-GRID = ["template=untuned,instruction", "data.bad_rows=skip,error", "heldout.clusters=[sentiment]", "heldout.name=tiny",
+GRID = ["template=untuned,instruction", "data.bad_rows=skip,error", "heldout.clusters=[sentiment]",
         f"tasks.include=[{{path: {ROOT / 'tests' / 'fixtures' / 'sweep_bad_row'}}}]"]
 CALLBACKS = ["+hydra.callbacks.progress._target_=flanlab.sweeps.progress.SweepProgress"]
 

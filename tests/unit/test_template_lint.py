@@ -13,7 +13,7 @@ import pytest
 from flanlab.tasks.flan import flan_specs
 from flanlab.tasks.flan.build import hub_features
 from flanlab.tasks.hub import example_row, load_mirror_split, mirror_folder
-from flanlab.tasks.spec import TaskSpec, placeholders
+from flanlab.tasks.spec import TaskSpec, layout_problem
 from flanlab.tasks.suite import build_suite
 from tests.conftest import MIRROR_DIR, all_prompts
 
@@ -65,12 +65,8 @@ def test_template_lint(spec: TaskSpec, rows: list[dict]) -> None:
             assert text == text.strip(), f"{where}: leading or trailing whitespace"
             assert not GLUED.search(text), f"{where}: stray character next to a placeholder: {text!r}"
             assert "{}" not in text and "{{" not in text and "}}" not in text, where
-        n_options = placeholders(t.input).count("options")
-        if spec.is_classification and not t.inverted:
-            assert n_options == 1 and t.input.endswith("\n{options}"), f"{where}: needs one final {{options}} line"
-            assert t.target == "{answer}", where
-        else:
-            assert n_options == 0 and "options" not in placeholders(t.target), f"{where}: {{options}} out of place"
+        problem = layout_problem(t, spec.is_classification)  # the rule every loader enforces (flanlab/tasks/spec.py)
+        assert problem is None, f"{where}: {problem}"
 
 
 @pytest.mark.parametrize(("spec", "rows"), CASES, ids=[f"{s.cluster}/{s.name}" for s, _ in CASES])
