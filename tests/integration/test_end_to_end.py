@@ -102,7 +102,7 @@ def test_two_cell_multirun_subprocess_writes_two_results(tmp_path):
     env = {**os.environ, "WANDB_MODE": "disabled", "FLANLAB_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "flanlab", "-m", "template=untuned,instruction", "heldout=sentiment", "logger=none",
            f"hydra.sweep.dir={tmp_path / 'sweep'}",
-           "+hydra.callbacks.report._target_=flanlab.analysis.callback.AblationReport",
+           "+hydra.callbacks.report._target_=flanlab.analysis.report_callback.SweepReport",
            *TINY]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

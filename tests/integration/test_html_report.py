@@ -22,7 +22,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # cluster would now be refused before the sweep starts).
 GRID = ["template=untuned,instruction", "data.bad_rows=skip,error", "heldout.clusters=[sentiment]",
         f"tasks.include=[{{path: {ROOT / 'tests' / 'fixtures' / 'sweep_bad_row'}}}]"]
-CALLBACKS = ["+hydra.callbacks.report._target_=flanlab.analysis.callback.AblationReport"]
+CALLBACKS = ["+hydra.callbacks.report._target_=flanlab.analysis.report_callback.SweepReport"]
 
 
 def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:

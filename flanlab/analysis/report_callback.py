@@ -8,7 +8,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 
-class AblationReport(Callback):
+class SweepReport(Callback):
     """``on_multirun_end``: ``flanlab report <sweep dir>`` (tables, figures, failed and missing cells)."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
