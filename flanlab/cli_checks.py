@@ -177,10 +177,20 @@ def check_composed(overrides: list[Override], conf_dir: str | Path, config_name:
         check_split(cfg)
 
 
+def check_debug_order(args: Sequence[str]) -> None:
+    """``+debug=...`` must come after ``+experiment=...``: Hydra applies appended configs in command-line order, so
+    a debug config given first would be overridden by the experiment's values."""
+    groups = [a.split("=", 1)[0].lstrip("+") for a in args]
+    if "debug" in groups and "experiment" in groups and groups.index("debug") < groups.index("experiment"):
+        debug, experiment = args[groups.index("debug")], args[groups.index("experiment")]
+        raise ConfigError(f"{debug} comes before {experiment}, whose values would then win; put {debug} after it")
+
+
 def check_command_line(argv: Sequence[str], conf_dir: str | Path) -> None:
     """Run every check on ``argv`` (the arguments after ``python -m flanlab``)."""
     args, extra_search = overrides_of(argv)
     check_no_secrets(args)
+    check_debug_order(args)
     try:
         overrides = OverridesParser.create().parse_overrides(args)
     except Exception:  # a syntax error: Hydra reports it in its own words
