@@ -39,6 +39,8 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
     template = data.get("template")
     if isinstance(template, dict) and template.get("held_back_templates") == 0:
         template.pop("held_back_templates")  # added with the prompt-semantics variants; 0 keeps the old keys
+    if data.get("mixture") == {"cot_fraction": 0.0, "rates": None, "size": None}:
+        data.pop("mixture")  # added with chain-of-thought (docs/cot.md); the defaults keep the old keys
     return data
 
 

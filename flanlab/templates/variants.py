@@ -31,7 +31,7 @@ from typing import Any
 
 from flanlab.errors import ConfigError, DataError, unknown
 from flanlab.tasks.spec import Prompt, TaskSpec, Template
-from flanlab.templates import semantics
+from flanlab.templates import cot, semantics
 from flanlab.templates.format import finish_input, join_fields, options_block
 from flanlab.templates.pools import Donor, delusive_donors, related_donors, seen_pool, unseen_pool
 
@@ -44,7 +44,7 @@ DONOR_VARIANTS = ("misleading_related", "delusive_task")
 TEMPLATE_VARIANTS = ("instruction", "no_options", "negated", "verbalizer_reversed", "verbalizer_arbitrary")
 UNSEEN = "unseen_paraphrase"
 SEMANTIC_VARIANTS = (*PLAIN_SEMANTIC, *DONOR_VARIANTS, *TEMPLATE_VARIANTS[1:], UNSEEN)
-VARIANTS = (*FLAN_VARIANTS, *SEMANTIC_VARIANTS)
+VARIANTS = (*FLAN_VARIANTS, *SEMANTIC_VARIANTS, cot.COT)  # cot: flanlab/templates/cot.py (docs/cot.md)
 SHUFFLED = "shuffled_instruction"
 TRAIN_VARIANTS = (*(v for v in VARIANTS if v != UNSEEN), SHUFFLED)
 # Variants under which the answer that counts is the *stated* task's, and whose prompts record both answers.
@@ -148,6 +148,11 @@ def render(
 ) -> Prompt:
     """Render one row under one variant (and, for the template variants, one template)."""
     check_variant(variant)
+    if variant == cot.COT:
+        if template is None:
+            raise ValueError(f"task {task.name!r}: the cot variant needs a template")
+        base = instruction_prompt(task, row, template, options_in_prompt=options_in_prompt, row_index=row_index)
+        return cot.cot_prompt(base, task, row)
     if variant in TEMPLATE_VARIANTS or variant == UNSEEN:
         if template is None:
             raise ValueError(f"task {task.name!r}: the {variant} variant needs a template")
@@ -162,6 +167,8 @@ def render(
     if variant in PLAIN_SEMANTIC:
         return semantics.plain_variant(task, row, variant, row_index, options_in_prompt)
     body = _plain_input(task, row, options_in_prompt)
+    if variant == "no_template" and task.extra.get("no_template") == "response_only":
+        body = ""  # response-only tuning (instruction-response sources, docs/cot.md)
     if variant == "dataset_name":
         body = f"[{task.display_name}]\n{body}"
     elif variant == "opaque_tag":
@@ -207,7 +214,7 @@ def render_for_training(
         prompt = render(task, row, "instruction", template, options_in_prompt=options_in_prompt, row_index=row_index)
         return dataclasses.replace(prompt, variant=SHUFFLED, template_id=f"{donor}:{template.id}")
     template = (training_template(task, row_index, num_templates, train_inverted=train_inverted,
-                                  held_back=context.held_back) if variant in TEMPLATE_VARIANTS else None)
+                                  held_back=context.held_back) if variant in (*TEMPLATE_VARIANTS, cot.COT) else None)
     return render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index,
                   context=context)
 
@@ -220,7 +227,7 @@ def render_for_scoring(
     ``unseen_paraphrase``, one prompt otherwise."""
     if variant == UNSEEN:
         templates: Sequence[Template] = unseen_pool(task, context.held_back)
-    elif variant in TEMPLATE_VARIANTS:
+    elif variant in (*TEMPLATE_VARIANTS, cot.COT):
         templates = seen_pool(task, context.held_back, include_inverted=include_inverted and variant == "instruction")
     else:
         yield render(task, row, variant, options_in_prompt=options_in_prompt, row_index=row_index, context=context)
