@@ -70,6 +70,11 @@ class CombinedCatalogue(Catalogue):
         for entry in extra or ():
             if isinstance(entry, str | Path):
                 entry = {"path": entry}
+            if "source" in entry or "format" in entry:  # an instruction-response source (docs/cot.md)
+                from flanlab.tasks.instruct import load_instruct
+
+                parts.append(load_instruct(entry))
+                continue
             if "path" not in entry:
                 raise ConfigError(f"a `tasks.extra` entry needs a `path`, got {dict(entry)}")
             parts += load_extra(entry["path"], entry.get("cluster"))
