@@ -35,7 +35,7 @@ from flanlab.models.load import LoadedModel, load_model
 from flanlab.models.peft import apply_peft
 from flanlab.provenance import cell_provenance
 from flanlab.scoring.cot import cot_metrics
-from flanlab.scoring.cot_config import arm_name, check_cot_config, cot_scoring, mixture_options
+from flanlab.scoring.cot_config import arm_name, check_cot_config, check_cot_tasks, cot_scoring, mixture_options
 from flanlab.scoring.heldout import heldout_dev, score_variant
 from flanlab.scoring.scorers import make_scorer
 from flanlab.scoring.zeroshot import eval_label_histograms, eval_rows
@@ -112,6 +112,7 @@ def prepare(cfg: DictConfig) -> Prepared:
     if removed_tasks:
         log.info("tasks removed from training (they share data with held-out tasks): %s", removed_tasks)
     heldout_tasks = [t for c in split.heldout for t in catalogue.clusters[c]]
+    check_cot_tasks([catalogue.spec(t) for t in heldout_tasks], list(cfg.template.eval_variants))
     if cfg.template.get("train_heldout", False):  # the oracle control: held-out tasks train too
         train_tasks = [*train_tasks, *heldout_tasks]
     seed = int(cfg.data.get("eval_sample_seed", 0))

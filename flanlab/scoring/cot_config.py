@@ -52,3 +52,15 @@ def check_cot_config(cfg: DictConfig) -> None:
     if rates is not None and (not isinstance(rates, dict) or any(
             not isinstance(v, int | float) or v < 0 for v in rates.values())):
         raise ConfigError(f"mixture.rates must map task or cluster names to non-negative numbers, got {rates}")
+
+
+def check_cot_tasks(specs: list, eval_variants: list[str]) -> None:
+    """Scoring ``cot`` needs tasks with a short answer to read after the marker: instruction-response tasks (free
+    responses, scored by ROUGE-L) are refused, in one line, before any model is loaded."""
+    if COT not in eval_variants:
+        return
+    free = [s.name for s in specs if s.extra and s.extra.get("instruction_response")]
+    if free:
+        raise ConfigError(f"the cot scoring variant reads a short answer after the marker, but held-out tasks {free} "
+                          "are instruction-response tasks with free responses; score them with other variants "
+                          "(config key `template.eval_variants`, docs/cot.md)")
