@@ -62,8 +62,8 @@ def cot_markdown(tables: dict[str, pd.DataFrame]) -> str:
         "## Chain of thought: trained with/without CoT × scored direct/CoT (held-out mean [95% CI])",
         "Direct: rank classification over the options. CoT: greedy generation, the answer read after the marker "
         "`So the answer is` and compared by the task's metric; a generation without the marker counts as wrong "
-        "(counted). Lenient acc reads a marker-less output whole (diagnosis only, not a score). † the CI resamples "
-        "examples only (fewer than 3 seeds).",
+        "(counted). Lenient acc reads a marker-less output whole (diagnosis only, not a score)."
+        + (" † the CI resamples examples only (fewer than 3 seeds)." if _examples_only(tables) else ""),
         grid_markdown(tables["table"]),
         "Baselines (held-out tasks): " + ", ".join(f"{b} {s:.3f}" for b, s in zip(base["baseline"], base["score"],
                                                                                    strict=True)) if not base.empty
@@ -72,6 +72,11 @@ def cot_markdown(tables: dict[str, pd.DataFrame]) -> str:
             tables["differences"]),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _examples_only(tables: dict[str, pd.DataFrame]) -> bool:
+    return any(not t.empty and "ci_kind" in t and (t["ci_kind"] == "examples").any()
+               for t in (tables["table"], tables["differences"]))
 
 
 def plot_cot(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | None:
