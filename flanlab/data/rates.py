@@ -2,9 +2,10 @@
 
 Without rates the mixture is examples-proportional over the capped tasks (``data.max_train_per_task``). With
 rates, ``{name: weight}`` names tasks or clusters (a cluster's weight is split over its tasks in proportion to
-their capped sizes) and ``"*"`` covers every task not named; weights are normalised to sum to 1. The mixture
-keeps its size (the sum of the capped sizes, or ``mixture.size``); a task whose share exceeds its capped rows
-repeats them in the same seeded order, one below them takes the first rows of that order.
+their capped sizes), and ``"*"`` (or ``_rest``, which Hydra's command line can spell) covers every task not named;
+weights are normalised to sum to 1. The mixture keeps its size (the sum of the capped sizes, or ``mixture.size``);
+a task whose share exceeds its capped rows repeats them in the same seeded order, one below them takes the first
+rows of that order.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from flanlab.errors import ConfigError
 from flanlab.tasks.spec import TaskSpec
 
 REST = "*"
+REST_ALIAS = "_rest"  # the same, in a Hydra command-line override (its grammar has no quoted keys)
 
 
 def task_weights(specs: Mapping[str, TaskSpec], counts: Mapping[str, int], rates: Mapping[str, float]) -> dict:
     """Each task's normalised share; one-line errors for unknown names, uncovered tasks or no positive weight."""
+    rates = {REST if k == REST_ALIAS else k: v for k, v in rates.items()}
     clusters = {s.cluster for s in specs.values()}
     unknown = [k for k in rates if k != REST and k not in specs and k not in clusters]
     if unknown:
@@ -36,7 +39,7 @@ def task_weights(specs: Mapping[str, TaskSpec], counts: Mapping[str, int], rates
             raw[name] = float(rates[REST]) * counts[name] / max(sum(counts[m] for m in rest), 1)
         else:
             raise ConfigError(f"mixture.rates gives no rate for task {name!r} (cluster {spec.cluster!r}); name it, "
-                              "its cluster, or add a \"*\" entry for the rest")
+                              "its cluster, or add a \"*\" (or _rest) entry for the rest")
     if any(w < 0 for w in raw.values()) or sum(raw.values()) <= 0:
         raise ConfigError(f"mixture.rates must be non-negative with a positive sum, got {dict(rates)}")
     total = sum(raw.values())

@@ -109,7 +109,7 @@ def test_mixture_rates_set_the_proportions():
     cat = ControlCoTCatalogue(train_rows=20, eval_rows=4, extra=ENTRIES)
     split = make_split(cat.clusters, ["steps"], {}, None)
     tasks = ["recall_colour", "recall_food", "alpaca", "dolly", "oasst1", "sharegpt"]
-    rates = {"recall": 0.4, "alpaca": 0.2, "dolly": 0.2, "*": 0.2}
+    rates = {"recall": 0.4, "alpaca": 0.2, "dolly": 0.2, "_rest": 0.2}  # _rest = "*", as the command line spells it
     mix = build_mixture(cat, split, "instruction", max_per_task=20, seed=0, tasks=tasks, rates=rates, size=500)
     counts = Counter(mix.examples["task"])
     assert len(mix.examples) == 500
