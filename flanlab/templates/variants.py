@@ -44,7 +44,10 @@ DONOR_VARIANTS = ("misleading_related", "delusive_task")
 TEMPLATE_VARIANTS = ("instruction", "no_options", "negated", "verbalizer_reversed", "verbalizer_arbitrary")
 UNSEEN = "unseen_paraphrase"
 SEMANTIC_VARIANTS = (*PLAIN_SEMANTIC, *DONOR_VARIANTS, *TEMPLATE_VARIANTS[1:], UNSEEN)
-VARIANTS = (*FLAN_VARIANTS, *SEMANTIC_VARIANTS, cot.COT)  # cot: flanlab/templates/cot.py (docs/cot.md)
+VARIANTS = (*FLAN_VARIANTS, *SEMANTIC_VARIANTS)
+# Chain of thought (flanlab/templates/cot.py, docs/cot.md): a scoring variant; in training, rows are chosen for it by
+# mixture.cot_fraction, so it is not a training arm.
+SCORING_VARIANTS = (*VARIANTS, cot.COT)
 SHUFFLED = "shuffled_instruction"
 TRAIN_VARIANTS = (*(v for v in VARIANTS if v != UNSEEN), SHUFFLED)
 # Variants under which the answer that counts is the *stated* task's, and whose prompts record both answers.
@@ -54,7 +57,10 @@ PLAIN_TEMPLATE_ID = "plain"
 
 def check_variant(variant: str, key: str | None = None, *, training: bool = False) -> str:
     """Return ``variant`` if it is known (for training, or for scoring), else raise a one-line error."""
-    valid = TRAIN_VARIANTS if training else VARIANTS
+    if training and variant == cot.COT:
+        raise ConfigError("template.train_variant=cot is not a training arm: CoT training rows are set by "
+                          "mixture.cot_fraction (docs/cot.md)")
+    valid = TRAIN_VARIANTS if training else SCORING_VARIANTS
     if variant is None:
         where = f" (config key `{key}`)" if key else ""
         raise ConfigError(f"a template variant is empty{where}: YAML reads a bare null as nothing; the variant "
@@ -62,7 +68,7 @@ def check_variant(variant: str, key: str | None = None, *, training: bool = Fals
     if variant not in valid:
         if variant in TRAIN_VARIANTS:
             raise unknown("scoring variant (it is for training only)", variant, valid, key=key)
-        if variant in VARIANTS:
+        if variant in SCORING_VARIANTS:
             raise unknown("training variant (it is for scoring only: its templates never train)", variant, valid,
                           key=key)
         raise unknown("template variant", variant, valid, key=key)
@@ -206,7 +212,8 @@ def render_for_training(
     ``shuffled_instruction`` takes the template from ``donors`` (``(task, template)`` pairs of other tasks,
     :func:`flanlab.templates.shuffled.donor_pools`), round-robin by row index.
     """
-    check_variant(variant, training=True)
+    if variant != cot.COT:  # CoT rows of the mixture (mixture.cot_fraction) render through here too
+        check_variant(variant, training=True)
     if variant == SHUFFLED:
         if not donors:
             raise DataError(f"task {task.name!r}: the shuffled_instruction variant needs donor templates")

@@ -16,7 +16,7 @@ from flanlab.tasks.combined import CombinedCatalogue
 from flanlab.tasks.control.cot_catalogue import ControlCoTCatalogue
 from flanlab.tasks.instruct import KNOWN, convert, load_instruct
 from flanlab.tasks.instruct.loader import read_records
-from flanlab.templates.variants import TRAIN_VARIANTS, VARIANTS, VariantContext, render_for_scoring
+from flanlab.templates.variants import SCORING_VARIANTS, TRAIN_VARIANTS, VariantContext, render_for_scoring
 from tests.conftest import ROOT
 
 FIX = ROOT / "tests" / "fixtures" / "instruct"
@@ -63,7 +63,7 @@ def test_parquet_and_sharegpt_first_turn(tmp_path):
     assert len(rows) == 4 and all(r["context"] == "" for r in rows)
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("variant", SCORING_VARIANTS)
 def test_every_variant_renders(catalogue, variant):
     context = VariantContext(list(catalogue.specs.values()))
     for name, spec in catalogue.specs.items():
@@ -128,6 +128,6 @@ def test_every_training_variant_builds_a_mixture_with_instruction_response_tasks
     cat = ControlCoTCatalogue(train_rows=6, eval_rows=4, extra=ENTRIES)
     split = make_split(cat.clusters, ["steps"], {}, None)
     tasks = ["recall_colour", "alpaca", "dolly", "oasst1", "sharegpt"]
-    for variant in (v for v in TRAIN_VARIANTS if v != "cot"):
+    for variant in TRAIN_VARIANTS:
         mix = build_mixture(cat, split, variant, max_per_task=6, seed=0, tasks=tasks)
         assert len(mix.examples) == 6 + 6 + 6 + 3 + 5, variant  # capped at 6 per task
