@@ -34,6 +34,8 @@ from flanlab.io import atomic_write_json, check_writable_dir
 from flanlab.models.load import LoadedModel, load_model
 from flanlab.models.peft import apply_peft, is_peft, save_adapter
 from flanlab.provenance import cell_provenance
+from flanlab.scoring.cot import cot_metrics
+from flanlab.scoring.cot_config import arm_name, check_cot_config, check_cot_tasks, cot_scoring, mixture_options
 from flanlab.scoring.heldout import heldout_dev, score_variant
 from flanlab.scoring.scorers import make_scorer
 from flanlab.scoring.zeroshot import eval_label_histograms, eval_rows
@@ -81,6 +83,7 @@ def tokenizer_corpus(catalogue: Catalogue, rows_per_task: int = 200, variants: S
 def check_cell(cfg: DictConfig) -> None:
     """Validate the cell's choices before any expensive work (``flanlab.config_checks``)."""
     check_config(cfg)
+    check_cot_config(cfg)
 
 
 @dataclass
@@ -109,6 +112,7 @@ def prepare(cfg: DictConfig) -> Prepared:
     if removed_tasks:
         log.info("tasks removed from training (they share data with held-out tasks): %s", removed_tasks)
     heldout_tasks = [t for c in split.heldout for t in catalogue.clusters[c]]
+    check_cot_tasks([catalogue.spec(t) for t in heldout_tasks], list(cfg.template.eval_variants))
     if cfg.template.get("train_heldout", False):  # the oracle control: held-out tasks train too
         train_tasks = [*train_tasks, *heldout_tasks]
     seed = int(cfg.data.get("eval_sample_seed", 0))
@@ -130,7 +134,7 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
         train_inverted=bool(cfg.template.get("train_inverted", False)),
         train_heldout=bool(cfg.template.get("train_heldout", False)),
         limit=InputLimit.for_tokenizer(loaded.tokenizer, loaded.arch, int(cfg.train.max_input_len)),
-        held_back=int(cfg.template.get("held_back_templates", 0)),
+        held_back=int(cfg.template.get("held_back_templates", 0)), **mixture_options(cfg),
     )
     mixture_hash = mixture.fingerprint()  # equal seeds, equal hashes (tests/integration/test_determinism.py)
     log.info("training mixture: %d examples, hash %s", len(mixture.examples), mixture_hash)
@@ -182,8 +186,9 @@ def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: d
     results["zeroshot"] = {}
     for variant in cfg.template.eval_variants:
         results["zeroshot"][variant], scored = score_variant(scorer, prep.catalogue, prep.heldout_rows, variant,
-                                                             cfg.scoring, dev=prep.dev, seed=int(cfg.seed), **opts)
-        metrics |= scored
+                                                             cfg.scoring, dev=prep.dev, seed=int(cfg.seed),
+                                                             **cot_scoring(cfg, variant, opts))
+        metrics |= scored | cot_metrics("zeroshot", variant, results["zeroshot"][variant]["templates"])
     train_variant = cfg.template.train_variant
     if train_variant is not None:
         rows = eval_rows(prep.catalogue, prep.train_tasks, int(cfg.data.indist_eval_per_task),
@@ -199,7 +204,7 @@ def cell_header(cfg: DictConfig, prep: Prepared, loaded: LoadedModel) -> dict[st
     """The results skeleton: the cell's identity, split, model, config, provenance and data facts."""
     split = prep.split
     return {
-        "cell": {"train_variant": cfg.template.train_variant or "untuned", "arm": str(cfg.template.name),
+        "cell": {"train_variant": cfg.template.train_variant or "untuned", "arm": arm_name(cfg),
                  "heldout": list(split.heldout), "seed": int(cfg.seed), "model": cfg.model.name,
                  "template": cfg.template.name, "key": cell_key(cfg)},
         "split": {**split.as_dict(), "removed_tasks": prep.removed_tasks},

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from flanlab.analysis.collect import GroupData, arm_of, group_cells, load_cells
+from flanlab.analysis.cot import build_cot
 from flanlab.analysis.grid_status import grid_status
 from flanlab.analysis.semantics_report import build_semantics, write_semantics
 from flanlab.analysis.stats import MEAN, add_baseline, apply_holm, compare, needs_seeds_note, summarize
@@ -39,6 +40,7 @@ class Report:
     figures: list[Path] = field(default_factory=list)
     html: Path | None = None  # report.html, once written
     semantics: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.semantics_report
+    cot: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.cot (docs/cot.md)
 
 
 def is_num_clusters_cell(cell: dict) -> bool:
@@ -95,7 +97,7 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
     cells = load_cells(root)
     ablation_cells = [c for c in cells if not is_num_clusters_cell(c)]
     cluster_cells = [c for c in cells if is_num_clusters_cell(c)]
-    ablation, tasks, headline, semantics = pd.DataFrame(), pd.DataFrame(), {}, {}
+    ablation, tasks, headline, semantics, cot = pd.DataFrame(), pd.DataFrame(), {}, {}, {}
     if ablation_cells:
         groups = group_cells(ablation_cells, lambda c, v: (arm_of(c), v))
         reference = REFERENCE if REFERENCE in groups else None
@@ -107,10 +109,11 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
         tasks = _sort(_labelled(tasks, groups), ["cluster", "task"])
         headline = headline_json(ablation, groups, ablation_cells, shuffled, shuffled_holm)
         semantics = build_semantics(groups, ablation, ablation_cells, n_resamples=n_resamples, seed=seed)
+        cot = build_cot(groups, ablation, ablation_cells, n_resamples=n_resamples, seed=seed)
     num_clusters = _num_clusters(cluster_cells, n_resamples, seed) if cluster_cells else pd.DataFrame()
     return Report(ablation=ablation, wide=wide_table(ablation), indist=indist_table(ablation_cells),
                   num_clusters=num_clusters, status=grid_status(root), tasks=tasks, headline=headline,
-                  semantics=semantics)
+                  semantics=semantics, cot=cot)
 
 
 def _num(x: object) -> float | None:
@@ -298,6 +301,10 @@ def write_report(root: str | Path, out_dir: str | Path | None = None, *, figures
     if report.semantics:
         paths = write_semantics(report.semantics, out, figures=figures)
         report.figures += [p for p in paths if p.parent.name == "figures"]
+    if report.cot:
+        from flanlab.analysis.cot_report import write_cot
+
+        report.figures += [p for p in write_cot(report.cot, out, figures=figures) if p.parent.name == "figures"]
     if html:
         from flanlab.analysis.html_report import write_html
 

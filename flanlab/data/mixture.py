@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 import datasets
 
+from flanlab.data.cot_mix import check_cot_fraction, cot_positions
 from flanlab.data.maps import fresh_map
+from flanlab.data.rates import rated_indices, task_weights
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
 from flanlab.splits import Split
@@ -82,13 +84,16 @@ def render_task(
     catalogue: Catalogue, name: str, rows: datasets.Dataset, variant: str,
     num_templates: int | None = None, options_in_prompt: bool = True, limit: InputLimit | None = None,
     donors: list | None = None, train_inverted: bool = False, context: VariantContext = NO_CONTEXT,
+    cot_rows: set[int] | None = None,
 ) -> datasets.Dataset:
     """Render one task's rows (one prompt per row) with batched ``datasets.map``; with ``limit``, a row too
-    long for it has its passage shortened first (``flanlab/data/truncation.py``)."""
+    long for it has its passage shortened first (``flanlab/data/truncation.py``). Rows at ``cot_rows`` positions
+    render as chain-of-thought (``flanlab/data/cot_mix.py``)."""
     spec = catalogue.spec(name)
 
     def one(row: dict, i: int):
-        return render_for_training(spec, row, i, variant, num_templates=num_templates,
+        return render_for_training(spec, row, i, "cot" if cot_rows and i in cot_rows else variant,
+                                   num_templates=num_templates,
                                    options_in_prompt=options_in_prompt, donors=donors, train_inverted=train_inverted,
                                    context=context)
 
@@ -119,17 +124,20 @@ def build_mixture(
     catalogue: Catalogue, split: Split, variant: str, *, max_per_task: int, seed: int,
     num_templates: int | None = None, options_in_prompt: bool = True, tasks: Iterable[str] | None = None,
     train_inverted: bool = False, train_heldout: bool = False, limit: InputLimit | None = None,
-    held_back: int = 0,
+    held_back: int = 0, cot_fraction: float = 0.0, rates: dict | None = None, size: int | None = None,
 ) -> Mixture:
     """Render every training task of ``split`` and shuffle them together.
 
     ``held_back`` templates per task never train (``unseen_paraphrase``); donor variants draw from the mixture's
-    own tasks.
+    own tasks. ``rates`` (task or cluster → weight) replace examples-proportional mixing, for a mixture of
+    ``size`` examples (default: the capped total; ``flanlab/data/rates.py``); ``cot_fraction`` of the examples
+    render as chain-of-thought (``flanlab/data/cot_mix.py``).
 
     ``train_heldout`` (the oracle control) lets tasks of held-out clusters train too; their scored rows come from
     another split, so they never train on a scored row.
     """
     check_variant(variant, key="template.train_variant", training=True)
+    cot_fraction = check_cot_fraction(cot_fraction, variant)
     if max_per_task <= 0:
         raise ConfigError(f"data.max_train_per_task must be positive, got {max_per_task}")
     names = list(tasks) if tasks is not None else [t for c in split.train for t in catalogue.clusters[c]]
@@ -139,21 +147,37 @@ def build_mixture(
     context = VariantContext([catalogue.spec(n) for n in names], held_back=held_back)
     for name in names:
         spec = catalogue.spec(name)
-        if not (train_heldout and spec.cluster in split.heldout) and (
-                spec.cluster in heldout or spec.cluster not in split.train):
-            raise ConfigError(f"task {name!r} of cluster {spec.cluster!r} may not train under this split")
-        rows = catalogue.train_data(name)
-        indices[name] = sample_order(len(rows), seed, name)[:max_per_task]  # a seeded sample, not a prefix
-        rows = rows.select(indices[name])
+        indices[name] = _capped(catalogue, split, name, train_heldout, heldout, seed, max_per_task)
+    if rates:
+        specs = {n: catalogue.spec(n) for n in names}
+        weights = task_weights(specs, {n: len(v) for n, v in indices.items()}, rates)
+        indices = rated_indices(indices, weights, int(size or sum(len(v) for v in indices.values())))
+    cot = cot_positions({n: catalogue.spec(n) for n in names}, {n: len(v) for n, v in indices.items()},
+                        cot_fraction, seed)
+    for name in names:
+        spec = catalogue.spec(name)
+        rows = catalogue.train_data(name).select(indices[name])
         counts[name] = len(rows)
         if spec.is_classification:
             histograms[name] = label_histogram(spec, rows, split=spec.train_split)
         parts.append(render_task(catalogue, name, rows, variant, num_templates, options_in_prompt,
                                  limit=limit, donors=donors.get(name), train_inverted=train_inverted,
-                                 context=context))
+                                 context=context, cot_rows=cot.get(name)))
     if not parts or sum(counts.values()) == 0:
         raise ConfigError(f"the training mixture is empty for held-out clusters {list(split.heldout)}")
     examples = datasets.concatenate_datasets(parts).shuffle(seed=seed).flatten_indices()
-    log.info("mixture: %d examples from %d tasks", len(examples), len(names))
+    log.info("mixture: %d examples from %d tasks (%d chain-of-thought)", len(examples), len(names),
+             sum(len(v) for v in cot.values()))
     return Mixture(examples=examples, tasks=names, rows_per_task=counts, row_indices=indices,
                    label_histograms=histograms)
+
+
+def _capped(catalogue: Catalogue, split: Split, name: str, train_heldout: bool, heldout: set[str], seed: int,
+            max_per_task: int) -> list[int]:
+    """The seeded sample of at most ``max_per_task`` train rows of one task, checked against the split."""
+    spec = catalogue.spec(name)
+    if not (train_heldout and spec.cluster in split.heldout) and (
+            spec.cluster in heldout or spec.cluster not in split.train):
+        raise ConfigError(f"task {name!r} of cluster {spec.cluster!r} may not train under this split")
+    return sample_order(len(catalogue.train_data(name)), seed, name)[:max_per_task]  # a seeded sample, not a prefix
+

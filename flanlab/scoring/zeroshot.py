@@ -22,10 +22,12 @@ from flanlab.data.mixture import label_histogram
 from flanlab.data.truncation import InputLimit
 from flanlab.metrics import check_metric, metric_scores
 from flanlab.metrics.functions import classification_metrics, exact_match_hits, generation_metrics, rank_options
+from flanlab.scoring import cot
 from flanlab.scoring.scorers import Scorer
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.rows import sample_order
 from flanlab.tasks.spec import Prompt, TaskSpec
+from flanlab.templates.cot import COT
 from flanlab.templates.variants import NO_CONTEXT, VariantContext, render_for_scoring
 
 LOGLIK_OPTIONS = 8     # options whose log-likelihoods each kept prediction lists
@@ -77,7 +79,9 @@ class Answer:
     by_norm: int | None = None     # ... and by log-likelihood per character
     chosen: int | None = None      # ... the one that counts (by_norm when length-normalising)
     loglik: list[float] = field(default_factory=list)  # summed log-likelihood of each option
-    text: str = ""                 # generation: the decoded output
+    text: str = ""                 # generation: the decoded output (for CoT prompts: the answer after the marker)
+    raw: str = ""                  # CoT prompts: the whole generation
+    marker: bool | None = None     # CoT prompts: whether the answer marker was found (flanlab/scoring/cot.py)
 
 
 def render_rows(catalogue: Catalogue, task: str, rows: datasets.Dataset, variant: str,
@@ -111,9 +115,10 @@ def answer_prompts(scorer: Scorer, prompts: list[Prompt], max_new_tokens: int,
     gen = [i for i, p in enumerate(prompts) if not p.options]
     if gen:
         outputs = scorer.generate([prompts[i].input for i in gen], max_new_tokens=max_new_tokens)
-        hits = exact_match_hits(outputs, [prompts[i].references for i in gen])
-        for i, out, hit in zip(gen, outputs, hits, strict=True):
-            answers[i] = Answer(bool(hit), text=out)
+        texts, found = cot.read_outputs([prompts[i].variant for i in gen], outputs)
+        hits = exact_match_hits(texts, [prompts[i].references for i in gen])
+        for i, out, text, marker, hit in zip(gen, outputs, texts, found, hits, strict=True):
+            answers[i] = Answer(bool(hit), text=text, raw=out if marker is not None else "", marker=marker)
     return answers
 
 
@@ -121,8 +126,9 @@ def prediction(prompt: Prompt, answer: Answer) -> dict[str, Any]:
     """One kept prediction: what was picked (or generated), the gold answer, and the option scores."""
     if not prompt.options:
         gold = prompt.references[0] if prompt.references else ""
-        return {"picked": answer.text, "gold": gold, "picked_index": None, "gold_index": None,
-                "loglik": [], "loglik_norm": [], "text": answer.text}
+        out = {"picked": answer.text, "gold": gold, "picked_index": None, "gold_index": None,
+               "loglik": [], "loglik_norm": [], "text": answer.text}
+        return out | ({"raw": answer.raw, "marker": answer.marker} if answer.marker is not None else {})
     options, chosen = prompt.options, answer.chosen
     loglik = answer.loglik[:LOGLIK_OPTIONS]
     out = {"picked": options[chosen] if chosen is not None else "",
@@ -151,6 +157,8 @@ def override_flags(preds: Sequence[dict]) -> list[int | None] | None:
 def scored_metric(spec: TaskSpec, prompt: Prompt) -> str:
     """The metric a prompt is scored by: the task's, except exact match for generation prompts of a
     classification task (inverted templates, when scored)."""
+    if prompt.variant == COT:  # the answer read after the marker, by the task's own metric (docs/cot.md)
+        return spec.metric
     return "exact_match" if spec.is_classification and not prompt.options else spec.metric
 
 
@@ -229,7 +237,7 @@ def template_result(spec: TaskSpec, variant: str, template_id: str, prompts: lis
     preds = [prediction(p, a) for p, a in zip(prompts, answers, strict=True)]
     metric = scored_metric(spec, prompts[0])
     value, scores = metric_scores(metric, *_metric_inputs(metric, prompts, preds))
-    others, type_ok = _other_metrics(prompts, answers), None
+    others, type_ok = _other_metrics(prompts, answers) | cot.marker_counts(preds), None
     if prompts[0].options:
         type_ok, typed = type_metrics(spec, prompts, preds)
         others |= typed

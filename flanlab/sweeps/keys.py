@@ -48,6 +48,8 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
     heldout = data.get("heldout")
     if isinstance(heldout, dict) and "name" not in heldout and (name := _legacy_heldout_name(heldout)):
         heldout["name"] = name
+    if data.get("mixture") == {"cot_fraction": 0.0, "rates": None, "size": None}:
+        data.pop("mixture")  # added with chain-of-thought (docs/cot.md); the defaults keep the old keys
     return data
 
 

@@ -20,6 +20,7 @@ from flanlab.errors import ConfigError, unknown
 from flanlab.tasks.bigbench import load_bigbench
 from flanlab.tasks.catalogue import Catalogue, LocalCatalogue
 from flanlab.tasks.custom import load_custom
+from flanlab.tasks.instruct import load_instruct
 from flanlab.tasks.spec import TaskSpec
 
 
@@ -53,6 +54,9 @@ class CombinedCatalogue(Catalogue):
         for entry in include or ():
             if isinstance(entry, str | Path):
                 entry = {"path": entry}
+            if "source" in entry or "format" in entry:  # an instruction-response source (docs/cot.md)
+                parts.append(load_instruct(entry))
+                continue
             if "path" not in entry:
                 raise ConfigError(f"a `tasks.include` entry needs a `path`, got {dict(entry)}")
             parts += load_included(entry["path"], entry.get("cluster"))

@@ -31,7 +31,7 @@ from typing import Any
 
 from flanlab.errors import ConfigError, DataError, unknown
 from flanlab.tasks.spec import Prompt, TaskSpec, Template
-from flanlab.templates import semantics
+from flanlab.templates import cot, semantics
 from flanlab.templates.format import finish_input, join_fields, options_block
 from flanlab.templates.pools import Donor, delusive_donors, related_donors, seen_pool, unseen_pool
 
@@ -45,6 +45,9 @@ TEMPLATE_VARIANTS = ("instruction", "no_options", "negated", "verbalizer_reverse
 UNSEEN = "unseen_paraphrase"
 SEMANTIC_VARIANTS = (*PLAIN_SEMANTIC, *DONOR_VARIANTS, *TEMPLATE_VARIANTS[1:], UNSEEN)
 VARIANTS = (*FLAN_VARIANTS, *SEMANTIC_VARIANTS)
+# Chain of thought (flanlab/templates/cot.py, docs/cot.md): a scoring variant; in training, rows are chosen for it by
+# mixture.cot_fraction, so it is not a training arm.
+SCORING_VARIANTS = (*VARIANTS, cot.COT)
 SHUFFLED = "shuffled_instruction"
 TRAIN_VARIANTS = (*(v for v in VARIANTS if v != UNSEEN), SHUFFLED)
 # Variants under which the answer that counts is the *stated* task's, and whose prompts record both answers.
@@ -54,7 +57,10 @@ PLAIN_TEMPLATE_ID = "plain"
 
 def check_variant(variant: str, key: str | None = None, *, training: bool = False) -> str:
     """Return ``variant`` if it is known (for training, or for scoring), else raise a one-line error."""
-    valid = TRAIN_VARIANTS if training else VARIANTS
+    if training and variant == cot.COT:
+        raise ConfigError("template.train_variant=cot is not a training arm: CoT training rows are set by "
+                          "mixture.cot_fraction (docs/cot.md)")
+    valid = TRAIN_VARIANTS if training else SCORING_VARIANTS
     if variant is None:
         where = f" (config key `{key}`)" if key else ""
         raise ConfigError(f"a template variant is empty{where}: YAML reads a bare null as nothing; the variant "
@@ -62,7 +68,7 @@ def check_variant(variant: str, key: str | None = None, *, training: bool = Fals
     if variant not in valid:
         if variant in TRAIN_VARIANTS:
             raise unknown("scoring variant (it is for training only)", variant, valid, key=key)
-        if variant in VARIANTS:
+        if variant in SCORING_VARIANTS:
             raise unknown("training variant (it is for scoring only: its templates never train)", variant, valid,
                           key=key)
         raise unknown("template variant", variant, valid, key=key)
@@ -148,6 +154,11 @@ def render(
 ) -> Prompt:
     """Render one row under one variant (and, for the template variants, one template)."""
     check_variant(variant)
+    if variant == cot.COT:
+        if template is None:
+            raise ValueError(f"task {task.name!r}: the cot variant needs a template")
+        base = instruction_prompt(task, row, template, options_in_prompt=options_in_prompt, row_index=row_index)
+        return cot.cot_prompt(base, task, row)
     if variant in TEMPLATE_VARIANTS or variant == UNSEEN:
         if template is None:
             raise ValueError(f"task {task.name!r}: the {variant} variant needs a template")
@@ -162,6 +173,8 @@ def render(
     if variant in PLAIN_SEMANTIC:
         return semantics.plain_variant(task, row, variant, row_index, options_in_prompt)
     body = _plain_input(task, row, options_in_prompt)
+    if variant == "no_template" and task.metadata.get("no_template") == "response_only":
+        body = ""  # response-only tuning (instruction-response sources, docs/cot.md)
     if variant == "dataset_name":
         body = f"[{task.display_name}]\n{body}"
     elif variant == "opaque_tag":
@@ -199,7 +212,8 @@ def render_for_training(
     ``shuffled_instruction`` takes the template from ``donors`` (``(task, template)`` pairs of other tasks,
     :func:`flanlab.templates.shuffled.donor_pools`), round-robin by row index.
     """
-    check_variant(variant, training=True)
+    if variant != cot.COT:  # CoT rows of the mixture (mixture.cot_fraction) render through here too
+        check_variant(variant, training=True)
     if variant == SHUFFLED:
         if not donors:
             raise DataError(f"task {task.name!r}: the shuffled_instruction variant needs donor templates")
@@ -207,7 +221,7 @@ def render_for_training(
         prompt = render(task, row, "instruction", template, options_in_prompt=options_in_prompt, row_index=row_index)
         return dataclasses.replace(prompt, variant=SHUFFLED, template_id=f"{donor}:{template.id}")
     template = (training_template(task, row_index, num_templates, train_inverted=train_inverted,
-                                  held_back=context.held_back) if variant in TEMPLATE_VARIANTS else None)
+                                  held_back=context.held_back) if variant in (*TEMPLATE_VARIANTS, cot.COT) else None)
     return render(task, row, variant, template, options_in_prompt=options_in_prompt, row_index=row_index,
                   context=context)
 
@@ -220,7 +234,7 @@ def render_for_scoring(
     ``unseen_paraphrase``, one prompt otherwise."""
     if variant == UNSEEN:
         templates: Sequence[Template] = unseen_pool(task, context.held_back)
-    elif variant in TEMPLATE_VARIANTS:
+    elif variant in (*TEMPLATE_VARIANTS, cot.COT):
         templates = seen_pool(task, context.held_back, include_inverted=include_inverted and variant == "instruction")
     else:
         yield render(task, row, variant, options_in_prompt=options_in_prompt, row_index=row_index, context=context)

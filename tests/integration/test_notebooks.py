@@ -1,4 +1,4 @@
-"""The five figure notebooks, executed with papermill on fresh results from a tiny run; figures must exist."""
+"""The six figure notebooks, executed with papermill on fresh results from a tiny run; figures must exist."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 NOTEBOOKS = ROOT / "notebooks"
 FIGURES = {"01_template_ablation": "template_ablation", "02_num_clusters": "num_clusters",
            "03_prompt_explorer": None, "04_training_curves": "training_curves",
-           "05_prompt_semantics": "semantics_matrix"}
+           "05_prompt_semantics": "semantics_matrix", "06_cot": "cot_2x2"}
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +35,8 @@ def test_notebook_runs_and_saves_its_figure(name, tiny_results, tmp_path):
     params = {"figures_dir": str(tmp_path / "figures"), "results_dir": str(tiny_results)}
     if name == "05_prompt_semantics":
         params["results_dir"] = f"{tiny_results}_prompt_semantics"
+    if name == "06_cot":
+        params["results_dir"] = f"{tiny_results}_cot"
     if name == "03_prompt_explorer":
         params = {"task": "sentiment_review", "variant": "instruction"}
     if name == "04_training_curves":
@@ -51,6 +53,19 @@ def test_notebook_runs_and_saves_its_figure(name, tiny_results, tmp_path):
     for ext in ("png", "pdf"):
         path = tmp_path / "figures" / f"{stem}.{ext}"
         assert path.exists() and path.stat().st_size > 5000, path
+
+
+def test_tiny_cot_cell_trains_instruction_response_sources_and_counts_markers(tiny_results):
+    import json
+
+    (path,) = Path(f"{tiny_results}_cot").glob("*/results.json")
+    results = json.loads(path.read_text())
+    rows = results["train"]["rows_per_task"]
+    assert all(rows[s] > 0 for s in ("alpaca", "dolly", "oasst1", "sharegpt")) and results["train"]["steps"] == 12
+    assert results["cell"]["arm"] == "instruction+cot0.15" and set(results["zeroshot"]) == {"instruction", "cot"}
+    assert "zeroshot/cot/missing_marker" in results["metrics"]
+    assert all("missing_marker" in t["other_metrics"] for t in results["zeroshot"]["cot"]["templates"])
+    assert (Path(f"{tiny_results}_cot") / "cot.md").read_text().count("scored CoT") >= 1
 
 
 def test_notebooks_are_paired_and_stripped():

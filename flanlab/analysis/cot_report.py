@@ -1,0 +1,124 @@
+"""The chain-of-thought part of a grid's report: the 2×2 table, baselines and paired differences
+(``flanlab.analysis.cot``) as files, ``cot.md`` and the figure ``figures/cot_2x2.{png,pdf}``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from flanlab.analysis.tables import save_table
+
+TABLES = ("table", "baselines", "differences")
+
+
+def _ci(value: object, low: object, high: object, sign: bool = False, examples_only: bool = False) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    text = format(float(value), "+.3f" if sign else ".3f")
+    if low is not None and not pd.isna(low):
+        text += f" [{float(low):.3f}, {float(high):.3f}]" + ("†" if examples_only else "")
+    return text
+
+
+def grid_markdown(table: pd.DataFrame) -> str:
+    """Trained with/without CoT as rows, scored direct/CoT as columns: score [95% CI], then missing markers."""
+    if table.empty:
+        return ""
+    rows = []
+    for arm, part in table.groupby("arm", sort=False):
+        by = part.set_index("scored")
+        row = {"trained": f"{arm} ({'with' if part['cot_in_training'].iloc[0] else 'without'} CoT)",
+               "seeds": int(part["seeds"].max())}
+        for scored in ("direct", "CoT"):
+            r = by.loc[scored] if scored in by.index else None
+            row[f"scored {scored}"] = "" if r is None else _ci(r["score"], r["ci_low"], r["ci_high"],
+                                                               examples_only=r["ci_kind"] == "examples")
+        cot = by.loc["CoT"] if "CoT" in by.index else None
+        row["CoT: missing marker"] = "" if cot is None or pd.isna(cot["missing_marker"]) else \
+            f"{int(cot['missing_marker'])} ({cot['missing_marker_rate']:.1%})"
+        row["CoT: lenient acc"] = "" if cot is None or pd.isna(cot["lenient_acc"]) else f"{cot['lenient_acc']:.3f}"
+        rows.append(row)
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def differences_markdown(diffs: pd.DataFrame) -> str:
+    if diffs.empty:
+        return ""
+    fmt = lambda x: "" if pd.isna(x) else f"{float(x):.3f}"  # noqa: E731
+    return pd.DataFrame({
+        "comparison": diffs["comparison"],
+        "difference [95% CI]": [_ci(v, lo, hi, sign=True, examples_only=k == "examples") for v, lo, hi, k in
+                                zip(diffs["diff"], diffs["ci_low"], diffs["ci_high"], diffs["ci_kind"], strict=True)],
+        "p": diffs["p_value"].map(fmt), "p_holm": diffs["p_holm"].map(fmt), "seeds": diffs["seeds"],
+    }).to_markdown(index=False)
+
+
+def cot_markdown(tables: dict[str, pd.DataFrame]) -> str:
+    """The study's report section."""
+    base = tables["baselines"]
+    parts = [
+        "## Chain of thought: trained with/without CoT × scored direct/CoT (held-out mean [95% CI])",
+        "Direct: rank classification over the options. CoT: greedy generation, the answer read after the marker "
+        "`So the answer is` and compared by the task's metric; a generation without the marker counts as wrong "
+        "(counted). Lenient acc reads a marker-less output whole (diagnosis only, not a score)."
+        + (" † the CI resamples examples only (fewer than 3 seeds)." if _examples_only(tables) else ""),
+        grid_markdown(tables["table"]),
+        "Baselines (held-out tasks): " + ", ".join(f"{b} {s:.3f}" for b, s in zip(base["baseline"], base["score"],
+                                                                                   strict=True)) if not base.empty
+        else "",
+        "## Paired differences (same seeds, same items; Holm over this table)", differences_markdown(
+            tables["differences"]),
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _examples_only(tables: dict[str, pd.DataFrame]) -> bool:
+    return any(not t.empty and "ci_kind" in t and (t["ci_kind"] == "examples").any()
+               for t in (tables["table"], tables["differences"]))
+
+
+def plot_cot(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | None:
+    """Bars per scoring (direct, CoT), one per training arm, with 95% CIs; chance and majority as lines."""
+    if table.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    arms = list(dict.fromkeys(table["arm"]))
+    width = 0.8 / len(arms)
+    for i, arm in enumerate(arms):
+        part = table[table["arm"] == arm].set_index("scored").reindex(["direct", "CoT"])
+        x = [j + (i - (len(arms) - 1) / 2) * width for j in range(2)]
+        err = [(part["score"] - part["ci_low"]).fillna(0), (part["ci_high"] - part["score"]).fillna(0)]
+        label = f"{arm} ({'with' if trained_with(arm) else 'without'} CoT)"
+        ax.bar(x, part["score"].fillna(0), width, yerr=err, capsize=3, label=label)
+    for (_, b), style in zip(baselines.iterrows(), (":", "-.", "--"), strict=False):
+        ax.axhline(b["score"], color="grey", linestyle=style, linewidth=1, label=b["baseline"].split(" (")[0])
+    ax.set_xticks([0, 1], ["scored direct", "scored with CoT"])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("held-out accuracy")
+    ax.set_title("Chain of thought: training × scoring")
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def trained_with(arm: str) -> bool:
+    return "+cot" in arm
+
+
+def write_cot(tables: dict[str, pd.DataFrame], out: Path, *, figures: bool = True) -> list[Path]:
+    """Save the tables (CSV, Markdown, Parquet), ``cot.md`` and the figure."""
+    from flanlab.analysis.figures import save_figure
+    from flanlab.io import atomic_write_text
+
+    paths: list[Path] = []
+    for name in TABLES:
+        if not tables[name].empty:
+            paths += save_table(tables[name], out, f"cot_{name}")
+    atomic_write_text(out / "cot.md", cot_markdown(tables))
+    paths.append(out / "cot.md")
+    fig = plot_cot(tables["table"], tables["baselines"]) if figures else None
+    if fig is not None:
+        paths += save_figure(fig, out / "figures" / "cot_2x2")
+        plt.close(fig)
+    return paths
