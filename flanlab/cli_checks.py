@@ -142,6 +142,16 @@ def unknown_key(key: str, cfg: DictConfig, arg: str) -> ConfigError:
     return ConfigError(f"{err} (a new key needs a leading +: +{arg.lstrip('+')})")
 
 
+def hydra_setting_error(err: Exception) -> ConfigError | None:
+    """Hydra's multi-line "Could not override 'hydra....'" (a key the chosen launcher or sweeper lacks) as one
+    line; None for any other error."""
+    found = re.match(r"Could not override '(hydra\.[^']+)'", str(err))
+    if found is None:
+        return None
+    why = str(err.__cause__ or "no such key").splitlines()[0]
+    return ConfigError(f"unknown config key {found.group(1)!r} ({why}; a new key needs a leading +)")
+
+
 def composed_configs(overrides: list[Override], conf_dir: Path, config_name: str,
                      multirun: bool) -> Iterator[tuple[DictConfig, DictConfig, list[str]]]:
     """(config, its defaults, the keys set on the command line) for each config of ``config_points``. An
@@ -150,7 +160,10 @@ def composed_configs(overrides: list[Override], conf_dir: Path, config_name: str
     from hydra import compose, initialize_config_dir
 
     with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
-        points = config_points(with_sweeper_params(overrides, config_name, multirun))
+        try:
+            points = config_points(with_sweeper_params(overrides, config_name, multirun))
+        except Exception as err:
+            raise (hydra_setting_error(err) or err) from None
         for point in points or []:
             groups = [a for a in point if "." not in _key_of(a) and (conf_dir / _key_of(a)).is_dir()]
             defaults = None

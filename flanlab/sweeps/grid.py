@@ -74,7 +74,9 @@ def is_hydra(override: Override) -> bool:
 
 def with_sweeper_params(overrides: list[Override], config_name: str, multirun: bool) -> list[Override]:
     """``overrides`` after the swept keys of ``hydra.sweeper.params`` (an experiment's grid) when the run is a
-    sweep (``-m``, or ``hydra.mode: MULTIRUN`` in the config), as Hydra's basic sweeper combines them."""
+    sweep (``-m``, or ``hydra.mode: MULTIRUN`` in the config), as Hydra's basic sweeper combines them. Where
+    only Hydra's own settings fail to compose (a key the chosen launcher lacks, say), the grid cannot be known
+    and Hydra's error is raised; where the job config fails, ``overrides`` come back for the checks to judge."""
     from hydra import compose
 
     first = config_points([o for o in overrides if not o.is_sweep_override()]) or [[]]
@@ -82,7 +84,11 @@ def with_sweeper_params(overrides: list[Override], config_name: str, multirun: b
     try:
         hydra_cfg = compose(config_name=config_name, overrides=[*first[0], *own], return_hydra_config=True).hydra
     except Exception:
-        return overrides
+        try:
+            compose(config_name=config_name, overrides=first[0])
+        except Exception:
+            return overrides
+        raise
     if not (multirun or str(hydra_cfg.get("mode")).endswith("MULTIRUN")):
         return overrides
     given = {o.key_or_group for o in overrides}

@@ -58,6 +58,20 @@ def test_every_experiment_composes_with_its_own_settings(experiment):
     assert cfg.experiment_name != "default"  # its own W&B group and output folder
 
 
+LAUNCHERS = ["basic", "joblib", "submitit_local",
+             *(f.stem for f in sorted((CONF_DIR / "hydra" / "launcher").glob("*.yaml")))]
+
+
+@pytest.mark.parametrize("launcher", LAUNCHERS)
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_under_every_launcher(experiment, launcher):
+    """An experiment sets no launcher keys of its own, so choosing another launcher replaces its choice whole."""
+    cfg = _compose([f"+experiment={experiment}", f"hydra/launcher={launcher}"])
+    assert cfg.hydra.runtime.choices["hydra/launcher"] == launcher
+    if launcher == "joblib_pair":
+        assert cfg.hydra.launcher.n_jobs == 2
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_debug_tiny_after_an_experiment_wins_over_it(experiment):
     """`+experiment=... +debug=tiny`: Hydra merges appended configs in command-line order, so every value of

@@ -116,3 +116,16 @@ def test_every_experiment_passes_the_checks(experiment):
 
 def test_the_debug_config_passes_the_checks_on_an_experiment():
     check_composed(_parse(["+experiment=ablation", "template=untuned,instruction", "+debug=tiny"]), CONF_DIR)
+
+
+def test_another_launcher_on_an_experiment_passes_the_checks_and_a_key_it_lacks_is_named():
+    """The experiments keep no launcher keys of their own, so `hydra/launcher=basic` (or a SLURM launcher) on
+    one passes; a key that launcher lacks is one line naming that key, not an error about the grid (the checks
+    once composed that command without the experiment's sweep and named an unrelated held-out cluster)."""
+    from flanlab.cli_checks import check_command_line
+
+    check_command_line(["+experiment=ablation", "hydra/launcher=basic", "threads=null"], CONF_DIR)
+    check_command_line(["+experiment=cot_ablation", "hydra/launcher=slurm_cpu"], CONF_DIR)
+    with pytest.raises(ConfigError, match=re.escape("unknown config key 'hydra.launcher.n_jobs' (Key 'n_jobs' not in "
+                                                    "'BasicLauncherConf'; a new key needs a leading +)")):
+        check_command_line(["+experiment=ablation", "hydra/launcher=basic", "hydra.launcher.n_jobs=2"], CONF_DIR)
