@@ -49,16 +49,25 @@ def atomic_write_json(path: str | Path, data: Any) -> Path:
 
 
 @contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder beside ``path``; on success it replaces ``path`` in one rename."""
+def atomic_dir(path: str | Path, keep_existing: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; on success it replaces ``path`` in one rename.
+    ``keep_existing``: for a cache named by its content, where two processes may fill the same entry at once, a
+    ``path`` that is already there (complete: it too arrived in one rename) is kept, and this copy dropped, so a
+    process reading it is never disturbed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         yield tmp
+        if keep_existing and path.exists():
+            return
         if path.exists():
             shutil.rmtree(path)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError:
+            if not (keep_existing and path.exists()):  # another process's copy arrived in between
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

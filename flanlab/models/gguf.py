@@ -64,7 +64,7 @@ def convert(cfg: DictConfig, cache_dir: str | Path) -> Path:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    with atomic_dir(target) as tmp:
+    with atomic_dir(target, keep_existing=True) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         size = sum(p.stat().st_size for p in tmp.rglob("*") if p.is_file())

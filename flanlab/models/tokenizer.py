@@ -45,6 +45,6 @@ def cached_bpe(texts: list[str], vocab_size: int, cache_dir: str | Path) -> PreT
     if (path / "tokenizer.json").exists():
         return PreTrainedTokenizerFast.from_pretrained(str(path))
     tokenizer = train_bpe(texts, vocab_size)
-    with atomic_dir(path) as tmp:
+    with atomic_dir(path, keep_existing=True) as tmp:
         tokenizer.save_pretrained(str(tmp))
     return tokenizer

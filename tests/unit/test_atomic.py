@@ -102,6 +102,20 @@ def test_interrupted_folder_write_leaves_the_target_absent_or_unchanged(tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["out"] and (target / "done.txt").read_text() == "done"
 
 
+def test_a_cache_entry_another_process_completed_meanwhile_is_kept(tmp_path):
+    """Two processes fill the same content-named cache entry at once: the first complete copy stays in place."""
+    target = tmp_path / "tokenizers" / "abc"
+    with atomic_dir(target, keep_existing=True) as late:
+        (late / "tokenizer.json").write_text("late")
+        with atomic_dir(target, keep_existing=True) as early:
+            (early / "tokenizer.json").write_text("early")
+    assert (target / "tokenizer.json").read_text() == "early"
+    assert [p.name for p in target.parent.iterdir()] == ["abc"]  # no temporary folder left
+    with atomic_dir(target) as tmp:  # without keep_existing (checkpoints, adapters) the new copy replaces it
+        (tmp / "tokenizer.json").write_text("new")
+    assert (target / "tokenizer.json").read_text() == "new"
+
+
 def test_checkpoint_interrupted_while_saving_is_never_resumed_from(tmp_path, monkeypatch):
     root = tmp_path / "checkpoints"
     ckpt.save(root, 4, {"step": 4})
