@@ -102,3 +102,12 @@ class ToyCatalogue(LocalCatalogue):
 @pytest.fixture
 def toy_catalogue() -> ToyCatalogue:
     return ToyCatalogue()
+
+
+def assert_golden(path: Path, text: str) -> None:
+    """``text`` equals the golden file at ``path`` (with FLANLAB_UPDATE_GOLDEN=1 the file is written instead)."""
+    if os.environ.get("FLANLAB_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.is_file(), f"missing golden file {path}; run with FLANLAB_UPDATE_GOLDEN=1"
+    assert path.read_text() == text, f"{path.name} differs; if intended, rerun with FLANLAB_UPDATE_GOLDEN=1"

@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from flanlab.analysis.tables import save_table
+from flanlab.analysis.tables import save_study_tables
 
 TABLES = ("table", "baselines", "differences")
 
@@ -111,10 +111,7 @@ def write_cot(tables: dict[str, pd.DataFrame], out: Path, *, figures: bool = Tru
     from flanlab.analysis.figures import save_figure
     from flanlab.io import atomic_write_text
 
-    paths: list[Path] = []
-    for name in TABLES:
-        if not tables[name].empty:
-            paths += save_table(tables[name], out, f"cot_{name}")
+    paths = save_study_tables(tables, TABLES, out, "cot")
     atomic_write_text(out / "cot.md", cot_markdown(tables))
     paths.append(out / "cot.md")
     fig = plot_cot(tables["table"], tables["baselines"]) if figures else None

@@ -10,7 +10,7 @@ import pandas as pd
 from flanlab.analysis import semantics as sem
 from flanlab.analysis.collect import GroupData
 from flanlab.analysis.stats import MEAN
-from flanlab.analysis.tables import save_table
+from flanlab.analysis.tables import save_study_tables
 
 TABLES = ("matrix", "reliance", "override", "floors", "spread")
 
@@ -109,10 +109,7 @@ def write_semantics(tables: dict[str, pd.DataFrame], out: Path, *, figures: bool
     """Save every table (CSV, Markdown, Parquet), ``prompt_semantics.md`` and the two figures."""
     from flanlab.io import atomic_write_text
 
-    paths: list[Path] = []
-    for name in TABLES:
-        if not tables[name].empty:
-            paths += save_table(tables[name], out, f"semantics_{name}")
+    paths = save_study_tables(tables, TABLES, out, "semantics")
     atomic_write_text(out / "prompt_semantics.md", semantics_markdown(tables))
     paths.append(out / "prompt_semantics.md")
     if figures:

@@ -64,3 +64,13 @@ def save_table(flat: pd.DataFrame, root: str | Path, name: str) -> list[Path]:
     flat.to_parquet(root / f".{name}.parquet.tmp", index=False)
     (root / f".{name}.parquet.tmp").replace(root / f"{name}.parquet")
     return [root / f"{name}.{ext}" for ext in ("csv", "md", "parquet")]
+
+
+def save_study_tables(tables: dict[str, pd.DataFrame], names: tuple[str, ...] | list[str], root: str | Path,
+                      prefix: str) -> list[Path]:
+    """Save each non-empty table of ``names`` as ``<prefix>_<name>`` (``save_table``), a study's report tables."""
+    paths: list[Path] = []
+    for name in names:
+        if not tables[name].empty:
+            paths += save_table(tables[name], root, f"{prefix}_{name}")
+    return paths

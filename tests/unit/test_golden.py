@@ -7,7 +7,6 @@ Regenerate after an intended change with ``FLANLAB_UPDATE_GOLDEN=1 python -m pyt
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,9 @@ from flanlab.tasks.hub import example_row
 from flanlab.tasks.spec import TaskSpec
 from flanlab.tasks.suite import build_suite
 from flanlab.templates.variants import FLAN_VARIANTS, SEMANTIC_VARIANTS, VariantContext, render_for_scoring
+from tests.conftest import assert_golden
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "prompts"
-UPDATE = os.environ.get("FLANLAB_UPDATE_GOLDEN") == "1"
 
 
 def _flan_row(spec: TaskSpec) -> dict:
@@ -64,13 +63,7 @@ def snapshot(spec: TaskSpec, row: dict, variant: str) -> str:
 @pytest.mark.parametrize(("spec", "row"), ROWS, ids=[s.name for s, _ in ROWS])
 def test_rendered_prompts_match_golden(spec: TaskSpec, row: dict) -> None:
     for variant in variants_of(spec):
-        path = GOLDEN / f"{spec.name}__{variant}.txt"
-        text = snapshot(spec, row, variant)
-        if UPDATE:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        assert path.is_file(), f"missing golden file {path}; run with FLANLAB_UPDATE_GOLDEN=1"
-        assert path.read_text() == text, f"{path.name} differs; if intended, rerun with FLANLAB_UPDATE_GOLDEN=1"
+        assert_golden(GOLDEN / f"{spec.name}__{variant}.txt", snapshot(spec, row, variant))
 
 
 def test_no_stale_golden_files() -> None:

@@ -7,7 +7,6 @@ change with ``FLANLAB_UPDATE_GOLDEN=1 python -m pytest tests/unit/test_golden_co
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,9 @@ from flanlab.tasks.control.cot_catalogue import build_multistep
 from flanlab.tasks.spec import TaskSpec
 from flanlab.templates.cot import COT
 from flanlab.templates.variants import FLAN_VARIANTS, render_for_scoring
-from tests.conftest import ROOT
+from tests.conftest import ROOT, assert_golden
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "cot_prompts"
-UPDATE = os.environ.get("FLANLAB_UPDATE_GOLDEN") == "1"
 FIX = ROOT / "tests" / "fixtures" / "instruct"
 INSTRUCT = CombinedCatalogue(include=[{"source": "alpaca", "path": str(FIX / "alpaca.json")},
                                     {"source": "dolly", "path": str(FIX / "dolly.jsonl")},
@@ -39,13 +37,7 @@ def snapshot(spec: TaskSpec, row: dict, variant: str) -> str:
 @pytest.mark.parametrize(("spec", "row", "variants"), ROWS, ids=[s.name for s, _, _ in ROWS])
 def test_rendered_prompts_match_golden(spec: TaskSpec, row: dict, variants: tuple[str, ...]) -> None:
     for variant in variants:
-        path = GOLDEN / f"{spec.name}__{variant}.txt"
-        text = snapshot(spec, row, variant)
-        if UPDATE:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-        assert path.is_file(), f"missing golden file {path}; run with FLANLAB_UPDATE_GOLDEN=1"
-        assert path.read_text() == text, f"{path.name} differs; if intended, rerun with FLANLAB_UPDATE_GOLDEN=1"
+        assert_golden(GOLDEN / f"{spec.name}__{variant}.txt", snapshot(spec, row, variant))
 
 
 def test_no_stale_golden_files() -> None:
