@@ -59,9 +59,9 @@ def atomic_dir(path: str | Path, keep_existing: bool = False) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         yield tmp
-        if keep_existing and path.exists():
-            return
         if path.exists():
+            if keep_existing:
+                return
             shutil.rmtree(path)
         try:
             os.replace(tmp, path)

@@ -3,7 +3,7 @@
 # a tiny prompt-semantics sweep in OUT_DIR_prompt_semantics and a one-cell chain-of-thought sweep (with the
 # instruction-response fixtures in its mixture) in OUT_DIR_cot. The sweeps run two at a time, each one cell at a
 # time on one thread (hydra/launcher=basic: no worker processes to start), with their output in OUT_DIR_logs
-# (about 45 s on 2 cores).
+# (about 50 s on 2 cores).
 # Usage: notebooks/make_tiny_results.sh [OUT_DIR]   (default: outputs/tiny, relative to the repository root)
 # Each cell is conf/debug/tiny.yaml's (12 steps, a few rows); +debug=tiny comes after +experiment=..., so it wins.
 set -euo pipefail
