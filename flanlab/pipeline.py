@@ -9,10 +9,11 @@ last, so a cell either has complete results or none.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from flanlab.data.collate import tokenize_mixture
 from flanlab.data.mixture import build_mixture
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError
+from flanlab.faults import is_out_of_memory, out_of_memory
 from flanlab.io import atomic_write_json, check_writable_dir
 from flanlab.models.load import LoadedModel, load_model
 from flanlab.models.peft import apply_peft, is_peft, save_adapter
@@ -164,7 +166,7 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
                         "mixture_hash": mixture_hash, "nonpad_fraction": fitted.nonpad_fraction,
                         "mfu": fitted.mfu, "peak_flops": fitted.peak_flops,
                         "peak_flops_source": fitted.peak_flops_source, "global_batch": fitted.global_batch,
-                        "resumed_from": fitted.resumed_from}
+                        "resumed_from": fitted.resumed_from, "skipped_batches": fitted.skipped_batches}
     if is_peft(loaded.model) and is_main():  # LoRA: the adapter alone, readable with models.peft.load_adapter
         results["train"]["adapter"] = str(save_adapter(loaded, output_dir / "adapter"))
 
@@ -185,19 +187,36 @@ def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: d
             "held_back": int(cfg.template.get("held_back_templates", 0))}
     results["zeroshot"] = {}
     for variant in cfg.template.eval_variants:
-        results["zeroshot"][variant], scored = score_variant(scorer, prep.catalogue, prep.heldout_rows, variant,
-                                                             cfg.scoring, dev=prep.dev, seed=int(cfg.seed),
-                                                             **cot_scoring(cfg, variant, opts))
+        with scoring_faults(cfg, f"scoring the held-out rows with variant {variant!r}"):
+            results["zeroshot"][variant], scored = score_variant(scorer, prep.catalogue, prep.heldout_rows, variant,
+                                                                 cfg.scoring, dev=prep.dev, seed=int(cfg.seed),
+                                                                 **cot_scoring(cfg, variant, opts))
         metrics |= scored | cot_metrics("zeroshot", variant, results["zeroshot"][variant]["templates"])
     train_variant = cfg.template.train_variant
     if train_variant is not None:
         rows = eval_rows(prep.catalogue, prep.train_tasks, int(cfg.data.indist_eval_per_task),
                          seed=int(cfg.data.get("eval_sample_seed", 0)))
         variant = indist_variant(train_variant)
-        block, scored = score_variant(scorer, prep.catalogue, rows, variant, cfg.scoring, prefix="indist",
-                                      seed=int(cfg.seed), **opts)
+        with scoring_faults(cfg, "scoring the in-distribution rows"):
+            block, scored = score_variant(scorer, prep.catalogue, rows, variant, cfg.scoring, prefix="indist",
+                                          seed=int(cfg.seed), **opts)
         results["indist"] = {variant: block}
         metrics |= scored
+
+
+@contextlib.contextmanager
+def scoring_faults(cfg: DictConfig, where: str) -> Iterator[None]:
+    """Memory running out while scoring becomes one line naming ``where`` and the batch size to lower."""
+    try:
+        yield
+    except Exception as err:
+        if not is_out_of_memory(err):
+            raise
+        device = str(cfg.scoring.device)
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        raise out_of_memory(where, device, f"lower scoring.batch_size (now {int(cfg.scoring.batch_size)}) or "
+                                           f"scoring.max_input_len (now {int(cfg.scoring.max_input_len)})") from err
 
 
 def cell_header(cfg: DictConfig, prep: Prepared, loaded: LoadedModel) -> dict[str, Any]:

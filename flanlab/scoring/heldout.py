@@ -25,7 +25,7 @@ def dev_rows(catalogue: Catalogue, tasks: Iterable[str], cap: int, split: str = 
     out = {}
     for task in tasks:
         try:
-            rows = catalogue.load(task, split)
+            rows = catalogue.usable(task, split, catalogue.load(task, split))
         except (FlanlabError, KeyError, ValueError, FileNotFoundError):
             log.info("task %s has no %r split; its template is chosen on its first %d train rows", task, split, cap)
             rows = catalogue.train_data(task)

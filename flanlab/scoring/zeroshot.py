@@ -286,7 +286,7 @@ def eval_rows(catalogue: Catalogue, tasks: Iterable[str], cap: int, *, split: st
     """
     out = {}
     for task in tasks:
-        rows = catalogue.load(task, split) if split else catalogue.eval_data(task)
+        rows = catalogue.usable(task, split, catalogue.load(task, split)) if split else catalogue.eval_data(task)
         order = sample_order(len(rows), seed, task)
         out[task] = rows.select(order[min(offset, len(rows)):offset + cap])
     return out

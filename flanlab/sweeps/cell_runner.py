@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from omegaconf import DictConfig, OmegaConf
 
-from flanlab.errors import ConfigError, unknown
+from flanlab.errors import ConfigError, FlanlabError, unknown
 from flanlab.sweeps.cell_state import (
     RESULTS_FILE,
     STALE_POLICIES,
@@ -122,13 +122,33 @@ def guarded_cell(cfg: DictConfig, output_dir: str | Path, run: Callable[..., dic
     clear_failed(output_dir)
     try:
         return run(cfg, output_dir, choices=choices, group=group)
-    except Exception as err:
+    except Exception as raised:
+        err = cell_fault(raised, name)
         try:
             mark_failed(output_dir, err, key=key, name=name)
         except OSError as io_err:  # e.g. an unwritable output folder: report the cell's own error, not this one
             log.error("cell %s [%s]: could not write failed.json (%s)", name, key, io_err)
         if not isolate:
-            raise
-        log.error("cell %s [%s] failed: %s: %s (see %s/failed.json); the sweep goes on",
-                  name, key, type(err).__name__, err, output_dir)
+            if err is raised:
+                raise
+            raise err from raised
+        if isinstance(err, FlanlabError):  # the same one line the entry point prints for a single run
+            log.error("flanlab: error: %s (see %s/failed.json); the sweep goes on", err, output_dir)
+        else:
+            log.error("cell %s [%s] failed: %s: %s (see %s/failed.json); the sweep goes on",
+                      name, key, type(err).__name__, err, output_dir)
         return None
+
+
+def cell_fault(err: Exception, name: str) -> Exception:
+    """``err`` as one line naming the cell when it is a fault the user can act on (``flanlab.faults``): a
+    ``RunFault`` gains the cell's name; memory or disk running out elsewhere in the cell becomes one. Anything
+    else is returned as it is (a bug keeps its traceback)."""
+    from flanlab.faults import RunFault, translate
+
+    fault = translate(err, oom=("running the cell", "this machine", "lower train.batch_size or scoring.batch_size"),
+                      disk=("a file of the cell", "free space there, or point hydra.sweep.dir or hydra.run.dir "
+                            "at a disk with room"))
+    if fault is None:
+        return err
+    return RunFault(f"cell {name}: {fault}") if not str(fault).startswith("cell ") else fault

@@ -61,10 +61,14 @@ def is_stale(output_dir: str | Path, current_hash: str, *, current_commit: str |
 
 
 def mark_failed(output_dir: str | Path, err: BaseException, *, key: str, name: str) -> Path:
-    """Write ``failed.json`` (error type, message, traceback tail) atomically."""
+    """Write ``failed.json`` (error type, message, the one ``flanlab: error:`` line of a user-facing error, traceback
+    tail) atomically."""
+    from flanlab.errors import FlanlabError
+
     tb = "".join(traceback.format_exception(type(err), err, err.__traceback__))
+    line = f"flanlab: error: {err}" if isinstance(err, FlanlabError) else None  # what the entry point prints
     return atomic_write_json(Path(output_dir) / FAILED_FILE, {
-        "cell": name, "key": key, "error": type(err).__name__, "message": str(err),
+        "cell": name, "key": key, "error": type(err).__name__, "message": str(err), "line": line,
         "traceback": tb[-4000:], "time": time.time(),
     })
 

@@ -50,6 +50,10 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
         heldout["name"] = name
     if data.get("mixture") == {"cot_fraction": 0.0, "rates": None, "size": None}:
         data.pop("mixture")  # added with chain-of-thought (docs/cot.md); the defaults keep the old keys
+    train = data.get("train")
+    if isinstance(train, dict) and train.get("on_nonfinite") == "stop":
+        train.pop("on_nonfinite")  # added with issue 25; stopping computes what every earlier cell computed
+        train.pop("max_skipped_batches", None)
     return data
 
 

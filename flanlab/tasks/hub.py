@@ -27,7 +27,7 @@ import datasets
 from flanlab.errors import ConfigError, DataError, unknown
 from flanlab.metrics import check_metric, metric_path
 from flanlab.tasks.catalogue import Catalogue
-from flanlab.tasks.rows import sample_order
+from flanlab.tasks.rows import NULL_COLUMN, sample_order, text_fields
 from flanlab.tasks.spec import TaskSpec
 
 _SPLIT = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?P<slice>\[.*\])?$")
@@ -77,13 +77,42 @@ def _first_bad_line(path: Path) -> str | None:
     return None
 
 
-def _batched(fn):
-    """Wrap a per-row preprocess into a batched ``datasets.map`` function."""
+class NullField(KeyError):
+    """A preprocess read a field whose value is null."""
+
+
+class NullGuardedRow(dict):
+    """A raw row whose ``row[field]`` raises ``NullField`` for a null value (``row.get`` still returns None, for
+    code that handles it), so a preprocess never turns a null into the text ``None``. Nested mappings are guarded
+    too."""
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        if value is None:
+            raise NullField(key)
+        return NullGuardedRow(value) if isinstance(value, dict) else value
+
+
+def _batched(spec: TaskSpec):
+    """Wrap ``spec.preprocess`` (one raw row -> template fields) into a batched ``datasets.map`` function.
+
+    A row whose preprocess reads a null field yields nulls and names that field in ``NULL_COLUMN``; the bad-row
+    rule (``flanlab.tasks.rows``) then skips and counts it, or stops under ``data.bad_rows=error``."""
+    fn = spec.preprocess
 
     def run(columns: dict[str, list]) -> dict[str, list]:
         rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-        out = [fn(row) for row in rows]
-        return {key: [o[key] for o in out] for key in out[0]} if out else {}
+        out, nulls = [], []
+        for row in rows:
+            try:
+                out.append(fn(NullGuardedRow(row)))
+                nulls.append(None)
+            except NullField as err:
+                out.append(None)
+                nulls.append(str(err.args[0]))
+        done = [o for o in out if o is not None]
+        keys = list(done[0]) if done else sorted(spec.row_fields() | set(text_fields(spec)))
+        return {**{k: [o[k] if o is not None else None for o in out] for k in keys}, NULL_COLUMN: nulls}
 
     return run
 
@@ -171,12 +200,14 @@ class HubCatalogue(Catalogue):
         spec = self.spec(name)
         rows = self.raw(name, split)
         if spec.preprocess is not None and len(rows):
-            rows = rows.map(_batched(spec.preprocess), batched=True, remove_columns=rows.column_names,
+            rows = rows.map(_batched(spec), batched=True, remove_columns=rows.column_names,
                             num_proc=self.num_proc, desc=f"preprocess {name}")
         missing = spec.row_fields() - set(rows.column_names)
         if missing:
             raise DataError(f"dataset {name!r} split {split!r} lacks fields {sorted(missing)} after preprocessing")
         rows = Catalogue.usable(self, name, split, rows)  # drop and count unusable rows before the cap
+        if NULL_COLUMN in rows.column_names:
+            rows = rows.remove_columns(NULL_COLUMN)
         cap = self._cap(name, split)
         if cap is not None:  # a seeded sample in random order, also when the split has fewer rows than the cap
             seed = self.seed if self._role(name, split) == "train" else self.eval_seed

@@ -9,6 +9,7 @@ Templates are Python format strings over those fields plus two reserved placehol
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,12 @@ RESERVED = frozenset({OPTIONS, ANSWER})
 
 def placeholders(pattern: str) -> list[str]:
     """Names of the ``{field}`` placeholders in a format string, in order."""
-    return [name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None]
+    return list(_placeholders(pattern))
+
+
+@functools.lru_cache(maxsize=4096)
+def _placeholders(pattern: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,9 @@ class TaskSpec:
     # This task's answer text for *any* row with its input fields (None where it has none): lets the
     # ``delusive_task`` variant say what the stated task would answer (generated catalogues only).
     solver: Callable[[Mapping[str, Any]], str | None] | None = field(default=None, compare=False)
+    # Fields a prompt reads that may hold empty text (never null), e.g. an instruction's optional context. Any other
+    # field a prompt reads makes a row unusable when it is null or empty (``flanlab.tasks.rows``).
+    optional_fields: tuple[str, ...] = ()
 
     @property
     def is_classification(self) -> bool:

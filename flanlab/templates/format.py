@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flanlab.errors import DataError
+
 OPTIONS_HEADER = "OPTIONS:"
 FIELD_SEPARATOR = "\n"
 
@@ -15,7 +17,11 @@ def options_block(options: Sequence[str]) -> str:
 
 
 def join_fields(row: Mapping[str, Any], fields: Sequence[str]) -> str:
-    """The row's input fields, plainly joined one per line (the template-free layout)."""
+    """The row's input fields, plainly joined one per line (the template-free layout); a null field is a
+    ``DataError`` (it would read as the word ``None``)."""
+    null = next((f for f in fields if row[f] is None), None)
+    if null is not None:
+        raise DataError(f"a row with a null {null!r} reached a prompt (data.bad_rows drops such rows)")
     return FIELD_SEPARATOR.join(str(row[f]) for f in fields)
 
 

@@ -35,7 +35,13 @@ def _base(task: TaskSpec, row: Mapping[str, Any], variant: str, template_id: str
 
 
 def fill(task: TaskSpec, template: Template, values: Mapping[str, Any], row_index: int) -> tuple[str, str]:
-    """``template``'s input and target with ``values``, or a one-line error naming the missing field."""
+    """``template``'s input and target with ``values``, or a one-line error naming the missing or null field (a
+    null never becomes the word ``None``: the bad-row rule drops such rows first, ``flanlab.tasks.rows``)."""
+    null = next((f for f in template.fields() if f in values and values[f] is None), None)
+    if null is not None:
+        which = f"row {row_index}" if row_index >= 0 else "the row"
+        raise DataError(f"task {task.name!r} template {template.id!r}: {which} has a null {null!r}, which would be "
+                        "rendered as 'None'")
     try:
         return template.input.format(**values), template.target.format(**values)
     except KeyError as err:

@@ -6,12 +6,18 @@ thing), the scheduler, every rank's RNG states, the sampler's data position, the
 a fingerprint of the model config. The folder is built under a temporary name and renamed into
 place (:func:`flanlab.io.atomic_dir`), so a run killed while saving leaves only complete
 checkpoints; older ones are pruned after the new one exists.
+
+Each checkpoint is verified as it is written: ``state.pt`` is hashed while torch writes it, read back and hashed
+again, and the digest is kept beside it (``state.sha256``) before the folder is renamed into place. A checkpoint
+damaged later (a killed copy, a full disk, a file moved between machines) fails :func:`load` with
+:class:`Unreadable`, and the fit loop falls back to the next older one (``flanlab.training.loop.resume_from``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 from pathlib import Path
@@ -26,6 +32,8 @@ from flanlab.io import atomic_dir
 
 PREFIX = "step_"
 STATE_FILE = "state.pt"
+DIGEST_FILE = "state.sha256"
+_CHUNK = 1 << 22
 _VOLATILE = {"transformers_version", "_name_or_path", "dtype", "torch_dtype", "_attn_implementation_autoset",
              "architectures", "use_cache"}
 
@@ -79,19 +87,78 @@ def gather_model_state(module: torch.nn.Module, optimizer: torch.optim.Optimizer
     return {k: v for k, v in model_state.items() if k not in frozen}, optim_state
 
 
+class Unreadable(Exception):
+    """A checkpoint whose files are missing, cut short or corrupt."""
+
+
+class _HashingWriter:
+    """A binary file that hashes what is written to it (what ``torch.save`` meant to write)."""
+
+    def __init__(self, handle) -> None:
+        self.handle, self.hash = handle, hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.hash.update(data)
+        return self.handle.write(data)
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_verified(state: dict[str, Any], folder: Path) -> str:
+    """``torch.save`` ``state`` into ``folder``, read it back and compare digests; keep the digest beside it."""
+    target = folder / STATE_FILE
+    with target.open("wb") as handle:
+        writer = _HashingWriter(handle)
+        torch.save(state, writer)
+        handle.flush()
+        os.fsync(handle.fileno())
+    written = writer.hash.hexdigest()
+    if file_digest(target) != written:
+        raise OSError(f"checkpoint file {target} reads back differently from what was written")
+    (folder / DIGEST_FILE).write_text(written + "\n")
+    return written
+
+
 def save(root: str | Path, step: int, state: dict[str, Any], keep: int = 1) -> Path:
-    """Write ``state`` as checkpoint ``step`` atomically, then prune all but the newest ``keep``."""
+    """Write ``state`` as checkpoint ``step`` atomically and verified, then prune all but the newest ``keep``."""
     path = Path(root) / f"{PREFIX}{step:08d}"
     with atomic_dir(path) as tmp:
-        torch.save(state, tmp / STATE_FILE)
+        write_verified(state, tmp)
     for old in checkpoints(root)[: -max(keep, 1)]:
         shutil.rmtree(old, ignore_errors=True)
     return path
 
 
+def read_state(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's state after checking its digest (when it has one); raises ``Unreadable`` saying why."""
+    path = Path(path)
+    digest_file = path / DIGEST_FILE
+    try:
+        if digest_file.is_file() and file_digest(path / STATE_FILE) != digest_file.read_text().strip():
+            raise Unreadable("its state.pt does not match the digest written with it")
+        state = torch.load(path / STATE_FILE, map_location="cpu", weights_only=False)
+    except Unreadable:
+        raise
+    except Exception as err:  # torch's zip reader, unpickling, a vanished file: all mean "cannot be read"
+        raise Unreadable(f"{type(err).__name__}: {str(err).strip().splitlines()[0][:160] if str(err) else ''}") from err
+    if not isinstance(state, dict) or "fingerprint" not in state:
+        raise Unreadable("it holds no flanlab training state")
+    return state
+
+
 def load(path: str | Path, fingerprint: str, model_name: str) -> dict[str, Any]:
-    """Read a checkpoint and check it was written for the same model config."""
-    state = torch.load(Path(path) / STATE_FILE, map_location="cpu", weights_only=False)
+    """Read a checkpoint (``Unreadable`` if damaged) and check it was written for the same model config."""
+    state = read_state(path)
     if state["fingerprint"] != fingerprint:
         raise ConfigError(
             f"checkpoint {path} was written for model {state.get('model_name')!r} (config fingerprint "

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from tqdm.auto import tqdm
 from flanlab.data.collate import PaddedCollator
 from flanlab.data.packing import PackedCollator
 from flanlab.errors import ConfigError
+from flanlab.faults import RunFault, disk_full, is_disk_full, translate
 from flanlab.hardware import resolve_precision
 from flanlab.models.load import LoadedModel
 from flanlab.models.peft import is_peft
@@ -38,6 +40,7 @@ from flanlab.training.sampler import BatchSampler, sort_key
 from flanlab.training.throughput import FlopCounter, peak_flops
 
 log = logging.getLogger(__name__)
+NONFINITE_POLICIES = ("stop", "skip_batch")  # train.on_nonfinite
 
 
 @dataclass
@@ -53,6 +56,7 @@ class FitResult:
     peak_flops_source: str = ""
     global_batch: int = 0
     resumed_from: int | None = None
+    skipped_batches: int = 0
 
 
 def check_train_config(cfg: DictConfig) -> None:
@@ -107,14 +111,15 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
     """
     check_train_config(cfg)
     run = set_up(loaded, data, cfg, seed, cpu_bf16, cache_dir)
-    found, (start_step, losses, window) = resume_from(checkpoint_dir, resolve_resume(resume), run, loaded.name)
-    steps, every = int(cfg.steps), int(cfg.get("checkpoint_every", 0) or 0)
-    counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0}
-    show = cfg.get("progress", True) and dist.is_main()
+    found, (start_step, losses, window, skipped) = resume_from(checkpoint_dir, resolve_resume(resume), run,
+                                                               loaded.name)
+    steps, every = int(cfg.steps), int(cfg.checkpoint_every or 0)
+    counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0, "skipped": float(skipped)}
+    show = cfg.progress and dist.is_main()
     bar = tqdm(range(start_step, steps + 1), desc="train", disable=not show, mininterval=2)
     start = time.perf_counter()
     for step in bar:
-        train_step(run, cfg, counts, window, loaded.arch)
+        guarded_step(run, cfg, counts, window, loaded.arch, step)
         if step % int(cfg.log_every) == 0 or step == steps:
             mean_loss = log_window(tracker, step, window, counts, time.perf_counter() - start, run.peak,
                                    run.schedule.get_last_lr()[0], run.device)
@@ -122,9 +127,10 @@ def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: T
             bar.set_postfix(loss=f"{mean_loss:.3f}")
             window = [0.0, 0.0]
         if checkpoint_dir and ((every and step % every == 0) or step == steps):
-            save_checkpoint(checkpoint_dir, step, run.module, run.optimizer, int(cfg.get("keep_checkpoints", 1)), {
+            save_checkpoint(checkpoint_dir, step, run.module, run.optimizer, int(cfg.keep_checkpoints or 1), {
                 "schedule": run.schedule.state_dict(), "sampler": run.sampler.state_dict(), "losses": losses,
-                "window": window, "fingerprint": run.fingerprint, "model_name": loaded.name})
+                "window": window, "fingerprint": run.fingerprint, "model_name": loaded.name,
+                "skipped_batches": int(counts["skipped"])})
     seconds = time.perf_counter() - start
     return wrap_up(run, loaded, cfg, counts, seconds, losses, start_step - 1 if found is not None else None)
 
@@ -153,18 +159,64 @@ def set_up(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, seed: i
 
 
 def resume_from(checkpoint_dir: str | Path | None, resume: str, run: Setup,
-                name: str) -> tuple[Path | None, tuple[int, list, list[float]]]:
-    """The newest checkpoint (unless ``resume`` is false) and what ``restore`` takes from it."""
-    found = ckpt.latest(checkpoint_dir) if checkpoint_dir and resume != "false" else None
-    if resume == "true" and found is None:
-        raise ConfigError(f"resume=true but there is no checkpoint under {checkpoint_dir}")
-    return found, restore(found, run.fingerprint, name, run.module, run.optimizer, run.schedule, run.sampler,
-                          run.rank)
+                name: str) -> tuple[Path | None, tuple[int, list, list[float], int]]:
+    """The newest readable checkpoint (unless ``resume`` is false) and what ``restore`` takes from it.
+
+    An unreadable checkpoint is skipped with a warning naming it, and the next older one is tried. With none left,
+    ``resume=auto`` starts afresh (a warning says so) and ``resume=true`` stops with one line."""
+    found, state, damaged = None, None, []
+    if checkpoint_dir and resume != "false":
+        for path in reversed(ckpt.checkpoints(checkpoint_dir)):
+            try:
+                found, state = path, ckpt.load(path, run.fingerprint, name)
+                break
+            except ckpt.Unreadable as err:
+                damaged.append(f"{path.name} ({err})")
+                log.warning("checkpoint %s cannot be read (%s); trying the next older one", path, err)
+    if state is None and resume == "true":
+        why = f"; unreadable: {', '.join(damaged)}" if damaged else ""
+        raise RunFault(f"resume=true but there is no readable checkpoint under {checkpoint_dir}{why}; "
+                       "resume=auto starts afresh when none can be read")
+    if state is None and damaged:
+        log.warning("no readable checkpoint under %s; training starts afresh", checkpoint_dir)
+    return found, restore(found, state, run)
 
 
-def train_step(run: Setup, cfg: DictConfig, counts: dict[str, float], window: list[float], arch: str) -> None:
+def guarded_step(run: Setup, cfg: DictConfig, counts: dict[str, float], window: list[float], arch: str,
+                 step: int) -> None:
+    """``train_step`` with its expected faults as one line: memory running out, or a non-finite loss or gradient
+    (stopped, or skipped up to ``train.max_skipped_batches`` under ``train.on_nonfinite=skip_batch``)."""
+    try:
+        finite = train_step(run, cfg, counts, window, arch)
+    except Exception as err:
+        advice = (f"lower train.batch_size (now {run.micro}) and raise train.grad_accum to keep the global batch, "
+                  f"or lower train.max_input_len (now {cfg.max_input_len})")
+        fault = translate(err, oom=(f"training at step {step}", str(run.device), advice), disk=("", ""))
+        if fault is None or is_disk_full(err):
+            raise
+        raise fault from err
+    if finite is not None:
+        return
+    lr, limit = run.schedule.get_last_lr()[0], int(cfg.max_skipped_batches)
+    loss, norm = counts["bad_loss"], counts["bad_norm"]
+    became = f"loss became {loss:g}" if not math.isfinite(loss) else f"gradient norm became {norm:g} (loss {loss:g})"
+    what = f"the training {became} at step {step} (lr {lr:.3g}, train.clip_norm {cfg.clip_norm})"
+    if cfg.on_nonfinite == "stop":
+        clip = "" if cfg.clip_norm else ", set train.clip_norm"
+        raise RunFault(f"{what}; lower train.lr (now {float(cfg.lr):g}), raise train.warmup_steps (now "
+                       f"{cfg.warmup_steps}){clip}, or skip such batches with train.on_nonfinite=skip_batch")
+    if counts["skipped"] > limit:
+        raise RunFault(f"{what}, and {int(counts['skipped'])} batches were skipped, more than "
+                       f"train.max_skipped_batches={limit}; lower train.lr (now {float(cfg.lr):g})")
+    log.warning("%s; batch skipped (%d of at most %d)", what, int(counts["skipped"]), limit)
+
+
+def train_step(run: Setup, cfg: DictConfig, counts: dict[str, float], window: list[float], arch: str) -> bool | None:
     """One optimiser step: this process's micro-batches, forward, backward (loss over the global batch's target
-    tokens), clip, update; adds the summed loss and target tokens to ``window``."""
+    tokens), clip, update; adds the summed loss and target tokens to ``window``.
+
+    Returns True, or None when the loss or the gradient norm was not finite on any process: then nothing is
+    updated (the schedule still steps), ``counts["skipped"]`` grows and the window keeps its finite sums."""
     micro, accum = run.micro, run.accum
     idx = next(run.sampler)[run.rank * micro * accum : (run.rank + 1) * micro * accum]
     shards = [[run.rows[i] for i in idx[j * micro : (j + 1) * micro]] for j in range(accum)]
@@ -173,18 +225,29 @@ def train_step(run: Setup, cfg: DictConfig, counts: dict[str, float], window: li
     (global_tokens,) = dist.all_sum([sum(local)], run.device)
     autocast = (torch.autocast(run.device.type, dtype=run.dtype) if run.dtype != torch.float32
                 else contextlib.nullcontext())
+    before = window[0]
     for j, batch in enumerate(batches):
         with dist.grad_sync(run.module, j == accum - 1), autocast:
             loss_sum = run.step_fn(**batch)
         (loss_sum * run.world / global_tokens).backward()  # DDP averages gradients over `world`
         window[0] += loss_sum.item()
-    window[1] += sum(local)
     count_tokens(counts, shards, batches, local, run.flops, arch, run.head_only)
-    if cfg.clip_norm:
-        torch.nn.utils.clip_grad_norm_(run.module.parameters(), float(cfg.clip_norm))
+    norm = torch.nn.utils.clip_grad_norm_(run.module.parameters(), float(cfg.clip_norm)) if cfg.clip_norm else 0.0
+    (bad,) = dist.all_sum([float(not (math.isfinite(window[0]) and math.isfinite(float(norm))))], run.device)
+    if bad:
+        counts["bad_loss"], counts["bad_norm"] = window[0] - before, float(norm)
+        window[0] = before
+        run.optimizer.zero_grad(set_to_none=True)
+        with warnings.catch_warnings():  # the schedule keeps counting steps, as when the update is made
+            warnings.filterwarnings("ignore", message=r".*lr_scheduler.step\(\)` before `optimizer.step\(\)")
+            run.schedule.step()
+        counts["skipped"] += 1
+        return None
+    window[1] += sum(local)
     run.optimizer.step()
     run.schedule.step()
     run.optimizer.zero_grad(set_to_none=True)
+    return True
 
 
 def wrap_up(run: Setup, loaded: LoadedModel, cfg: DictConfig, counts: dict[str, float], seconds: float,
@@ -201,7 +264,7 @@ def wrap_up(run: Setup, loaded: LoadedModel, cfg: DictConfig, counts: dict[str, 
                      tokens_per_s=nonpad / max(seconds, 1e-9), losses=losses, nonpad_fraction=nonpad / max(slots, 1.0),
                      mfu=fl / max(seconds, 1e-9) / run.peak if run.peak else 0.0, peak_flops=run.peak,
                      peak_flops_source=run.peak_source, global_batch=run.micro * run.accum * run.world,
-                     resumed_from=resumed_from)
+                     resumed_from=resumed_from, skipped_batches=int(counts["skipped"]))
 
 
 def batching(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, global_batch: int,
@@ -217,19 +280,18 @@ def batching(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, globa
     return collate, rows, BatchSampler(keys, global_batch, seed, mode, int(cfg.get("bucket_pool", 64)))
 
 
-def restore(found: Path | None, fingerprint: str, name: str, module, optimizer, schedule, sampler: BatchSampler,
-            rank: int) -> tuple[int, list, list[float]]:
-    """Model, optimiser, schedule, RNG and data position from checkpoint ``found``; returns the first step to
-    run, the logged losses and the open loss window (``1, [], [0, 0]`` when there is none)."""
-    if found is None:
-        return 1, [], [0.0, 0.0]  # window: summed loss, target tokens since the last log
-    state = ckpt.load(found, fingerprint, name)
-    ckpt.restore_model_state(module, optimizer, state)
-    schedule.load_state_dict(state["schedule"])
-    sampler.load_state_dict(state["sampler"])
-    ckpt.set_rng_state(state["rng"][min(rank, len(state["rng"]) - 1)])
+def restore(found: Path | None, state: dict | None, run: Setup) -> tuple[int, list, list[float], int]:
+    """Model, optimiser, schedule, RNG and data position from checkpoint ``state`` (read from ``found``); returns
+    the first step to run, the logged losses, the open loss window and the batches skipped so far
+    (``1, [], [0, 0], 0`` when there is none)."""
+    if found is None or state is None:
+        return 1, [], [0.0, 0.0], 0  # window: summed loss, target tokens since the last log
+    ckpt.restore_model_state(run.module, run.optimizer, state)
+    run.schedule.load_state_dict(state["schedule"])
+    run.sampler.load_state_dict(state["sampler"])
+    ckpt.set_rng_state(state["rng"][min(run.rank, len(state["rng"]) - 1)])
     log.info("resumed from %s (step %d)", found, state["step"])
-    return state["step"] + 1, [tuple(x) for x in state["losses"]], state["window"]
+    return state["step"] + 1, [tuple(x) for x in state["losses"]], state["window"], state.get("skipped_batches", 0)
 
 
 def log_window(tracker: Tracker, step: int, window: list[float], counts: dict[str, float], elapsed: float,
@@ -243,7 +305,7 @@ def log_window(tracker: Tracker, step: int, window: list[float], counts: dict[st
                      "train/nonpad_fraction": nonpad / slots, "train/mfu": fl / elapsed / peak if peak else 0.0,
                      "train/peak_flops": peak}, step=step)
     if not math.isfinite(mean_loss):
-        raise FloatingPointError(f"train loss became {mean_loss} at step {step}; lower train.lr")
+        raise RunFault(f"the mean training loss became {mean_loss} at step {step} (lr {lr:.3g}); lower train.lr")
     return mean_loss
 
 
@@ -270,6 +332,14 @@ def save_checkpoint(checkpoint_dir: str | Path, step: int, module, optimizer, ke
     """Gather model, optimiser and every process's RNG state (collectives), then save on rank 0."""
     model_state, optim_state = ckpt.gather_model_state(module, optimizer)
     rngs = dist.gather_objects(ckpt.rng_state())
-    if dist.is_main():
+    if not dist.is_main():
+        return
+    try:
         ckpt.save(checkpoint_dir, step, {"step": step, "model": model_state, "optimizer": optim_state,
                                          "rng": rngs, **state}, keep=keep)
+    except OSError as err:
+        if not is_disk_full(err):
+            raise
+        raise disk_full(Path(checkpoint_dir) / f"{ckpt.PREFIX}{step:08d}", f"the step-{step} checkpoint",
+                        "free space there, or keep fewer checkpoints (train.keep_checkpoints, "
+                        "train.checkpoint_every=0 saves only the last)") from err

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 import torch
@@ -120,8 +119,8 @@ def test_checkpoint_interrupted_while_saving_is_never_resumed_from(tmp_path, mon
     root = tmp_path / "checkpoints"
     ckpt.save(root, 4, {"step": 4})
 
-    def torch_save(obj, path):
-        Path(path).write_bytes(b"half a checkpoint")
+    def torch_save(obj, handle):
+        handle.write(b"half a checkpoint")
         raise OSError("killed while saving (simulated)")
 
     monkeypatch.setattr(ckpt.torch, "save", torch_save)

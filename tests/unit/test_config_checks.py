@@ -35,13 +35,14 @@ def test_named_choices_match_the_modules_that_read_them():
     from flanlab.sweeps.cell_state import STALE_POLICIES
     from flanlab.tasks.rows import POLICIES
     from flanlab.training.distributed import PARALLEL
+    from flanlab.training.loop import NONFINITE_POLICIES
     from flanlab.training.optim import OPTIMIZERS, SCHEDULES
     from flanlab.training.sampler import MODES
 
     expected = {"train.optimizer": OPTIMIZERS, "train.schedule": tuple(SCHEDULES), "train.batching": MODES,
                 "train.parallel": PARALLEL, "train.precision": (None, *PRECISIONS),
                 "scoring.precision": (None, *PRECISIONS), "data.on_leak": LEAK_POLICIES, "data.bad_rows": POLICIES,
-                "resume_stale": STALE_POLICIES}
+                "resume_stale": STALE_POLICIES, "train.on_nonfinite": NONFINITE_POLICIES}
     for key, valid in expected.items():
         assert set(cc.ENUMS[key]) == set(valid), key
 

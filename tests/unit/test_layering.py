@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 
 PACKAGE = ROOT / "flanlab"
 LAYERS = [  # lowest first
-    {"errors", "io", "paths", "hardware", "metrics", "splits"},
+    {"errors", "faults", "io", "paths", "hardware", "metrics", "splits"},
     {"tasks", "provenance"},
     {"templates", "audit"},
     {"data"},

@@ -30,8 +30,11 @@ from tests.conftest import CONF_DIR
 
 MODELS = ["tiny_t5", "tiny_causal"]
 SCORERS = {"tiny_t5": Seq2SeqScorer, "tiny_causal": CausalScorer}
-TRAIN = {"steps": 20, "batch_size": 8, "grad_accum": 1, "optimizer": "adamw", "lr": 3e-3, "weight_decay": 0.0,
-         "schedule": "constant", "warmup_steps": 0, "clip_norm": 1.0, "log_every": 5, "progress": False}
+# The train config's YAML defaults, with this test's choices on top (code reads no fallback defaults).
+TRAIN = {**OmegaConf.to_container(OmegaConf.load(CONF_DIR / "train" / "default.yaml")),
+         "steps": 20, "batch_size": 8, "grad_accum": 1, "optimizer": "adamw", "lr": 3e-3, "weight_decay": 0.0,
+         "schedule": "constant", "warmup_steps": 0, "clip_norm": 1.0, "log_every": 5, "progress": False,
+         "batching": "random"}
 
 
 def _load(name: str, catalogue, cache_dir, seed: int = 0):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from types import SimpleNamespace
 
@@ -14,6 +15,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForCondition
 
 from flanlab.data.token_layout import IGNORE
 from flanlab.errors import ConfigError
+from flanlab.faults import RunFault
 from flanlab.models.load import LoadedModel
 from flanlab.tracking.run import NullTracker
 from flanlab.training import checkpoint as ckpt
@@ -66,6 +68,78 @@ def test_resume_from_a_checkpoint_reproduces_the_uninterrupted_run(tmp_path):
     assert not torch.equal(full_params, _params(again.model))
 
 
+def _damage(path, how: str) -> None:
+    state = path / ckpt.STATE_FILE
+    data = state.read_bytes()
+    if how == "truncated":  # a killed copy
+        state.write_bytes(data[: len(data) // 2])
+    else:  # one flipped byte deep inside a tensor: the zip still opens, only the digest tells
+        state.write_bytes(data[:-4000] + bytes([data[-4000] ^ 0xFF]) + data[-3999:])
+
+
+@pytest.mark.parametrize("how", ["truncated", "bit_flip"])
+def test_a_damaged_newest_checkpoint_resumes_from_the_older_one(tmp_path, caplog, how):
+    """The damaged step-6 checkpoint is skipped with a warning naming it; the run resumes from step 3 and ends
+    exactly where the uninterrupted run ended."""
+    cfg = _cfg(checkpoint_every=3, keep_checkpoints=2)
+    full = fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), cfg, NullTracker(), seed=1, checkpoint_dir=tmp_path)
+    final_state = ckpt.read_state(tmp_path / "step_00000006")["model"]
+    _damage(tmp_path / "step_00000006", how)
+    with pytest.raises(ckpt.Unreadable):
+        ckpt.read_state(tmp_path / "step_00000006")
+    again = LoadedModel(_t5(), TOK, "seq2seq", "t")
+    resumed = fit(again, _data(), cfg, NullTracker(), seed=1, checkpoint_dir=tmp_path, resume=True)
+    assert resumed.resumed_from == 3 and resumed.losses == full.losses
+    for key, value in again.model.state_dict().items():
+        assert torch.equal(value, final_state[f"model.{key}"]), key
+    assert any("step_00000006 cannot be read" in r.getMessage() for r in caplog.records)
+
+
+def test_with_no_readable_checkpoint_auto_starts_afresh_and_true_stops(tmp_path, caplog):
+    cfg = _cfg(checkpoint_every=3, keep_checkpoints=2)
+    fresh = fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), cfg, NullTracker(), seed=1, checkpoint_dir=tmp_path)
+    for path in ckpt.checkpoints(tmp_path):
+        _damage(path, "truncated")
+    with pytest.raises(RunFault, match=r"no readable checkpoint under .*unreadable: step_00000006 \(.*step_00000003"):
+        fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), cfg, NullTracker(), seed=1, checkpoint_dir=tmp_path,
+            resume=True)
+    again = fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), cfg, NullTracker(), seed=1, checkpoint_dir=tmp_path)
+    assert again.resumed_from is None and again.losses == fresh.losses
+    assert any("training starts afresh" in r.getMessage() for r in caplog.records)
+
+
+def _poison_forward(monkeypatch, at_calls: set[int]) -> None:
+    """Make the training forward return a NaN loss on the given calls (1-based)."""
+    calls = {"n": 0}
+    original = TrainModule.forward
+
+    def forward(self, **batch):
+        calls["n"] += 1
+        loss = original(self, **batch)
+        return loss * float("nan") if calls["n"] in at_calls else loss
+
+    monkeypatch.setattr(TrainModule, "forward", forward)
+
+
+def test_a_nonfinite_loss_stops_with_the_step_lr_and_clip(monkeypatch):
+    _poison_forward(monkeypatch, {3})
+    with pytest.raises(RunFault, match=r"^the training loss became nan at step 3 \(lr .*, train.clip_norm 1.0\); "
+                                      r"lower train.lr \(now 0.003\), raise train.warmup_steps \(now 2\), or skip"):
+        fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), _cfg(), NullTracker(), seed=0)
+
+
+def test_skip_batch_skips_and_counts_nonfinite_batches_up_to_the_limit(monkeypatch):
+    _poison_forward(monkeypatch, {2, 5})
+    loaded = LoadedModel(_t5(), TOK, "seq2seq", "t")
+    result = fit(loaded, _data(), _cfg(on_nonfinite="skip_batch"), NullTracker(), seed=0)
+    assert result.skipped_batches == 2 and all(math.isfinite(loss) for _, loss in result.losses)
+    assert torch.isfinite(_params(loaded.model)).all()
+    _poison_forward(monkeypatch, {1, 2, 3})
+    with pytest.raises(RunFault, match=r"3 batches were skipped, more than train\.max_skipped_batches=2"):
+        fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), _cfg(on_nonfinite="skip_batch", max_skipped_batches=2),
+            NullTracker(), seed=0)
+
+
 def test_gradient_accumulation_matches_one_big_batch():
     a = LoadedModel(_t5(dropout=0.0), TOK, "seq2seq", "t")
     b = LoadedModel(_t5(dropout=0.0), TOK, "seq2seq", "t")
@@ -78,8 +152,8 @@ def test_gradient_accumulation_matches_one_big_batch():
     assert max(abs(x - y) for (_, x), (_, y) in zip(fa.losses, fb.losses, strict=True)) < 1e-5
 
 
-def test_resume_true_without_checkpoint_is_a_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="resume=true but there is no checkpoint"):
+def test_resume_true_without_checkpoint_is_one_line(tmp_path):
+    with pytest.raises(RunFault, match="resume=true but there is no readable checkpoint"):
         fit(LoadedModel(_t5(), TOK, "seq2seq", "t"), _data(), _cfg(), NullTracker(), seed=0,
             checkpoint_dir=tmp_path / "none", resume=True)
 
@@ -172,12 +246,13 @@ def test_the_fit_stages_one_by_one(tmp_path):
     loaded, cfg = LoadedModel(_t5(), TOK, "seq2seq", "t"), _cfg(grad_accum=2, warmup_steps=0)
     run = set_up(loaded, _data(), cfg, seed=0, cpu_bf16=False, cache_dir=tmp_path)
     assert (run.micro, run.accum, run.world, run.distributed) == (8, 2, 1, False) and len(run.rows) == 48
-    found, (start, losses, window) = resume_from(tmp_path / "ckpt", "auto", run, "t")
-    assert found is None and (start, losses, window) == (1, [], [0.0, 0.0])
-    with pytest.raises(ConfigError, match="resume=true but there is no checkpoint"):
+    found, (start, losses, window, skipped) = resume_from(tmp_path / "ckpt", "auto", run, "t")
+    assert found is None and (start, losses, window, skipped) == (1, [], [0.0, 0.0], 0)
+    with pytest.raises(RunFault, match="resume=true but there is no readable checkpoint"):
         resume_from(tmp_path / "ckpt", "true", run, "t")
-    before, counts = _params(loaded.model), {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0}
-    train_step(run, cfg, counts, window, "seq2seq")
+    before = _params(loaded.model)
+    counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0, "skipped": 0.0}
+    assert train_step(run, cfg, counts, window, "seq2seq") is True
     assert not torch.equal(before, _params(loaded.model))
     assert window[1] == 16 * 3 and window[0] > 0  # two micro-batches of 8 rows, 3 target tokens each
     assert counts["nonpad"] > 0 and counts["slots"] >= counts["nonpad"] and counts["flops"] > 0

@@ -96,7 +96,7 @@ def instruct_spec(name: str, cluster: str, source: Source, no_template: str, met
     """A generation task whose one template is the row's own instruction (with its context)."""
     return TaskSpec(name=name, cluster=cluster, display_name=source.display_name, kind="generation",
                     input_fields=("context",), templates=(Template("own", "{prompt}"),), metric=metric,
-                    target_field="response", description=source.description,
+                    target_field="response", description=source.description, optional_fields=("context",),
                     metadata={"source": source.name, "format": source.format, "no_template": no_template,
                            "instruction_response": True})
 
