@@ -58,6 +58,7 @@ ENUMS: dict[str, tuple[Any, ...]] = {
     "scoring.include_eos": ("auto", "true", "false"),
     "data.on_leak": ("error", "warn"),
     "data.bad_rows": ("skip", "error"),
+    "data.unavailable": ("error", "skip"),
     "logger.backend": ("none", "wandb"),
     "logger.mode": (None, "online", "offline", "disabled"),
     "resume": ("auto", "true", "false"),

@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from flanlab.data.ambiguity import ambiguity
 from flanlab.data.collate import tokenize_mixture
 from flanlab.data.mixture import build_mixture
 from flanlab.data.truncation import InputLimit
-from flanlab.errors import ConfigError
+from flanlab.errors import ConfigError, DataError
 from flanlab.faults import is_out_of_memory, out_of_memory
 from flanlab.io import atomic_write_json, check_writable_dir
 from flanlab.models.load import LoadedModel, load_model
@@ -43,6 +43,7 @@ from flanlab.scoring.scorers import make_scorer
 from flanlab.scoring.zeroshot import eval_label_histograms, eval_rows
 from flanlab.splits import Split, make_split
 from flanlab.sweeps.keys import cell_key
+from flanlab.sweeps.siblings import match_siblings, sweep_dir_of
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.overlap import remove_overlaps
 from flanlab.templates.variants import FLAN_VARIANTS, VARIANTS, VariantContext, render_for_scoring
@@ -98,12 +99,14 @@ class Prepared:
     removed_tasks: list[str]
     heldout_rows: dict
     dev: dict | None
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
-def prepare(cfg: DictConfig) -> Prepared:
-    """Catalogue, split (FLAN's related clusters), tasks removed for shared data, the scored and dev rows."""
+def prepare(cfg: DictConfig, output_dir: Path | None = None) -> Prepared:
+    """Catalogue, split (FLAN's related clusters), tasks removed for shared data, entries that cannot be loaded
+    (``data.unavailable``), the scored and dev rows."""
     catalogue: Catalogue = instantiate(cfg.tasks)
-    catalogue.set_bad_rows(cfg.data.get("bad_rows", "skip"))
+    catalogue.set_bad_rows(cfg.data.bad_rows)
     catalogue.check_clusters(cfg.heldout.clusters, key="heldout.clusters")
     split = make_split(catalogue.clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.get("train_only"),
                        eval_only=cfg.template.train_variant is None)
@@ -114,6 +117,9 @@ def prepare(cfg: DictConfig) -> Prepared:
     if removed_tasks:
         log.info("tasks removed from training (they share data with held-out tasks): %s", removed_tasks)
     heldout_tasks = [t for c in split.heldout for t in catalogue.clusters[c]]
+    unavailable = leave_out_unavailable(cfg, catalogue, [*train_tasks, *heldout_tasks], output_dir)
+    train_tasks = [t for t in train_tasks if t not in unavailable]
+    heldout_tasks = [t for t in heldout_tasks if t not in unavailable]
     check_cot_tasks([catalogue.spec(t) for t in heldout_tasks], list(cfg.template.eval_variants))
     if cfg.template.get("train_heldout", False):  # the oracle control: held-out tasks train too
         train_tasks = [*train_tasks, *heldout_tasks]
@@ -123,7 +129,29 @@ def prepare(cfg: DictConfig) -> Prepared:
         raise ConfigError(f"the held-out clusters {list(split.heldout)} have no rows to score "
                           "(config keys `heldout.clusters`, `data.max_eval_per_task`)")
     return Prepared(catalogue, split, list(train_tasks), list(removed_tasks), heldout_rows,
-                    heldout_dev(catalogue, heldout_tasks, cfg.scoring))
+                    heldout_dev(catalogue, heldout_tasks, cfg.scoring), unavailable)
+
+
+def leave_out_unavailable(cfg: DictConfig, catalogue: Catalogue, tasks: list[str],
+                          output_dir: Path | None) -> dict[str, str]:
+    """Say what the hub download will be, load every task the cell needs, and leave out (``data.unavailable=skip``)
+    those that cannot be loaded, matched with the sibling cells of a sweep; a held-out cluster left with no task
+    is a one-line error."""
+    tasks = list(dict.fromkeys(tasks))
+    if hasattr(catalogue, "fetch_line") and (line := catalogue.fetch_line(tasks)):
+        log.info("%s", line)
+    clusters = {t: catalogue.spec(t).cluster for t in tasks}
+    skipped = catalogue.leave_out_unavailable(tasks, str(cfg.data.unavailable))
+    sweep_dir = sweep_dir_of(output_dir) if output_dir is not None and cfg.data.unavailable == "skip" else None
+    if sweep_dir is not None:
+        skipped = match_siblings(sweep_dir, tasks, skipped)
+        catalogue.leave_out(n for n in skipped if n in catalogue.specs)
+    for cluster in cfg.heldout.clusters:
+        left = [t for t, c in clusters.items() if c == cluster and t not in skipped]
+        if not left and any(c == cluster for c in clusters.values()):
+            raise DataError(f"held-out cluster {cluster!r} has no entry that can be loaded (left out: "
+                            f"{sorted(t for t, c in clusters.items() if c == cluster)}; data.unavailable=skip)")
+    return skipped
 
 
 def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: Tracker, output_dir: Path,
@@ -225,13 +253,14 @@ def cell_header(cfg: DictConfig, prep: Prepared, loaded: LoadedModel) -> dict[st
     return {
         "cell": {"train_variant": cfg.template.train_variant or "untuned", "arm": arm_name(cfg),
                  "heldout": list(split.heldout), "seed": int(cfg.seed), "model": cfg.model.name,
-                 "template": cfg.template.name, "key": cell_key(cfg)},
+                 "template": cfg.template.name, "key": cell_key(cfg, prep.unavailable)},
         "split": {**split.as_dict(), "removed_tasks": prep.removed_tasks},
         "model": {"name": loaded.name, "arch": loaded.arch, "source": str(cfg.model.source),
                   "parameters": loaded.num_parameters(), "trainable_parameters": loaded.num_trainable_parameters()},
         "config": scrub(OmegaConf.to_container(cfg, resolve=True)),  # no credential-like keys on disk
         "provenance": cell_provenance(prep.catalogue.specs),
-        "data": {"label_histograms": {"train": {}, "eval": eval_label_histograms(prep.catalogue, prep.heldout_rows)}},
+        "data": {"label_histograms": {"train": {}, "eval": eval_label_histograms(prep.catalogue, prep.heldout_rows)},
+                 "unavailable": {"policy": str(cfg.data.unavailable), "skipped": prep.unavailable}},
     }
 
 
@@ -278,7 +307,7 @@ def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | 
     if cfg.threads:
         torch.set_num_threads(int(cfg.threads))
     seed_everything(int(cfg.seed))
-    prep = prepare(cfg)
+    prep = prepare(cfg, output_dir)
     loaded = load_cell_model(cfg, prep)
     tracker: Tracker = NullTracker()
     exit_code = 1

@@ -63,7 +63,7 @@ def resume_decision(cfg: DictConfig, output_dir: str | Path, key: str | None = N
     policy = str(cfg.get("resume_stale", "rerun"))
     if policy not in STALE_POLICIES:
         raise unknown("stale-results policy", policy, STALE_POLICIES, key="resume_stale")
-    if not cfg.get("resume_complete", True) or not is_complete(output_dir, key or cell_key(cfg)):
+    if not cfg.get("resume_complete", True) or not is_complete(output_dir, key or stored_key(cfg, output_dir)):
         return Resume("run")
     try:
         reason = stale_reason(output_dir, current_template_hash(cfg), _current_commit(cfg))
@@ -76,6 +76,13 @@ def resume_decision(cfg: DictConfig, output_dir: str | Path, key: str | None = N
     if policy == "error":
         return Resume("error", reason)
     return Resume("run", f"has stale results, rerunning it (resume_stale=rerun): {reason}")
+
+
+def stored_key(cfg: DictConfig, output_dir: str | Path) -> str:
+    """The key complete results of this config carry: with the entries they left out as unavailable, if any."""
+    data = read_json(Path(output_dir) / RESULTS_FILE) or {}
+    skipped = ((data.get("data") or {}).get("unavailable") or {}).get("skipped") or {}
+    return cell_key(cfg, skipped)
 
 
 def stale_cells(cfg: DictConfig, sweep_dir: Path) -> list[str]:
@@ -111,7 +118,7 @@ def guarded_cell(cfg: DictConfig, output_dir: str | Path, run: Callable[..., dic
     """
     output_dir = Path(output_dir)
     key, name = cell_key(cfg), cell_name(cfg)
-    decision = resume_decision(cfg, output_dir, key)
+    decision = resume_decision(cfg, output_dir)
     if decision.action == "skip":
         log.info("cell %s [%s] %s; skipping", name, key, decision.reason)
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -50,6 +51,8 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
         heldout["name"] = name
     if data.get("mixture") == {"cot_fraction": 0.0, "rates": None, "size": None}:
         data.pop("mixture")  # added with chain-of-thought (docs/cot.md); the defaults keep the old keys
+    if isinstance(data.get("data"), dict) and data["data"].get("unavailable") == "error":
+        data["data"].pop("unavailable")  # added with issue 24; the default keeps every earlier cell's key
     train = data.get("train")
     if isinstance(train, dict) and train.get("on_nonfinite") == "stop":
         train.pop("on_nonfinite")  # added with issue 25; stopping computes what every earlier cell computed
@@ -74,9 +77,14 @@ def _legacy_heldout_name(heldout: dict[str, Any]) -> str | None:
     return clusters[0] if len(clusters) == 1 else LEGACY_HELDOUT_NAMES.get(clusters)
 
 
-def cell_key(cfg: DictConfig) -> str:
-    """A short hex digest of ``keyed_config(cfg)``; stable across runs, machines and key order."""
-    text = json.dumps(keyed_config(cfg), sort_keys=True, default=str)
+def cell_key(cfg: DictConfig, skipped: Iterable[str] = ()) -> str:
+    """A short hex digest of ``keyed_config(cfg)``; stable across runs, machines and key order. ``skipped``: the
+    catalogue entries a cell left out because they could not be loaded (``data.unavailable=skip``), which change
+    what it trains on and so are part of the key that its results carry."""
+    data = keyed_config(cfg)
+    if skipped:
+        data["skipped_entries"] = sorted(skipped)
+    text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:KEY_LENGTH]
 
 

@@ -42,7 +42,7 @@ def sweep_counts(sweep_dir: str | Path, since: float) -> dict[str, Any]:
 def job_verb(config: DictConfig, output_dir: str | Path) -> str:
     """What the cell is about to do, by the same check ``guarded_cell`` makes: running, skipping or stopping."""
     try:
-        return VERBS[resume_decision(config, output_dir, cell_key(config)).action]
+        return VERBS[resume_decision(config, output_dir).action]
     except Exception:  # e.g. a bad resume_stale value: the job itself reports it
         return "running"
 

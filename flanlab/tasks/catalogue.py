@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from functools import cached_property
@@ -10,9 +11,17 @@ from typing import Any
 
 import datasets
 
-from flanlab.errors import ConfigError, unknown
+from flanlab.errors import ConfigError, DataError, unknown
 from flanlab.tasks.rows import check_policy, drop_bad_rows
 from flanlab.tasks.spec import TaskSpec
+
+log = logging.getLogger(__name__)
+UNAVAILABLE_POLICIES = ("error", "skip")  # data.unavailable
+
+
+class EntryUnavailable(DataError):
+    """A task's rows cannot be had (the hub or mirror cannot serve them, or they lack a declared field); under
+    ``data.unavailable=skip`` such a task is left out (``Catalogue.leave_out_unavailable``)."""
 
 
 class Catalogue(ABC):
@@ -71,6 +80,35 @@ class Catalogue(ABC):
         if dropped:
             self.bad_row_counts[key] = dropped
         return rows
+
+    def leave_out_unavailable(self, tasks: Iterable[str], policy: str) -> dict[str, str]:
+        """Load each task's train and scored rows once. A task whose rows cannot be had (``EntryUnavailable``)
+        stops the run under policy ``error``; under ``skip`` it is left out of the catalogue with a warning naming
+        it and why. Returns the left-out tasks with their reasons."""
+        if policy not in UNAVAILABLE_POLICIES:
+            raise unknown("unavailable-entry policy", policy, UNAVAILABLE_POLICIES, key="data.unavailable")
+        skipped = {}
+        for name in tasks:
+            try:
+                self.train_data(name)
+                self.eval_data(name)
+            except EntryUnavailable as err:
+                if policy == "error":
+                    raise
+                log.warning("%s; left out of this cell (data.unavailable=skip)", err)
+                skipped[name] = str(err)
+        self.leave_out(skipped)
+        return skipped
+
+    def leave_out(self, names: Iterable[str]) -> None:
+        """Drop tasks from the catalogue (their clusters are recomputed; a cluster left empty disappears)."""
+        names = set(names)
+        if names:
+            self._drop_specs(names)
+            self.__dict__.pop("clusters", None)
+
+    def _drop_specs(self, names: set[str]) -> None:
+        raise ConfigError(f"{type(self).__name__} cannot leave tasks out ({sorted(names)})")
 
     def train_data(self, name: str) -> datasets.Dataset:
         split = self.spec(name).train_split

@@ -91,6 +91,18 @@ class CombinedCatalogue(Catalogue):
     def bad_row_counts(self) -> dict[str, int]:  # type: ignore[override]
         return {k: v for part in dict.fromkeys(self._owner.values()) for k, v in part.bad_row_counts.items()}
 
+    def _drop_specs(self, names: set[str]) -> None:
+        for part in dict.fromkeys(self._owner.values()):
+            if own := names & set(part.specs):
+                part.leave_out(own)
+        self._owner = {k: v for k, v in self._owner.items() if k not in names}
+        self._specs = {k: v for k, v in self._specs.items() if k not in names}
+
+    def fetch_line(self, tasks: Iterable[str]) -> str | None:
+        """What the base catalogue will download for ``tasks`` (``HubCatalogue.fetch_line``), or None."""
+        lines = [part.fetch_line(tasks) for part in dict.fromkeys(self._owner.values()) if hasattr(part, "fetch_line")]
+        return "; ".join(line for line in lines if line) or None
+
     def load(self, name: str, split: str) -> datasets.Dataset:
         return self._owner[self.spec(name).name].load(name, split)
 

@@ -1,9 +1,13 @@
 """A catalogue whose rows come from the Hugging Face hub, or from an offline mirror with the hub's layout.
 
 One entry serves both sources. With ``mirror_dir`` unset, rows come from
-``datasets.load_dataset(hub_path, hub_config, split=...)``. With it set, from
-``<mirror_dir>/<hub_path>/<config or 'default'>/<split>.jsonl`` cast to the ``features.json`` beside it.
-Split names may carry ``datasets`` slicing (``train[:85%]``) for datasets with a single split.
+``datasets.load_dataset(repo, config, revision=..., data_dir=..., split=...)`` (``flanlab.tasks.hub_load``; the
+entries and their evidence: ``flanlab/tasks/flan/hub_manifest.json``), or a streamed sample for splits far larger
+than their cap. With it set, from ``<mirror_dir>/<legacy id>/<split>.jsonl`` cast to the ``features.json``
+beside it (the mirror keeps the hub's legacy folder names, e.g. ``glue/rte``). Either way the loaded schema is
+checked against the entry's declared features: a missing or retyped field is one line naming the dataset, the
+source and the field (extra columns are dropped). Split names may carry ``datasets`` slicing (``train[:85%]``)
+for datasets with a single split.
 
 After loading, each entry's ``preprocess`` maps raw rows to template fields (batched ``datasets.map``),
 classification rows whose label is missing (-1, as on the hub) and generation rows with no reference are
@@ -16,7 +20,6 @@ grid scores the same rows). Uncapped splits keep the source order.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -26,25 +29,23 @@ import datasets
 
 from flanlab.errors import ConfigError, DataError, unknown
 from flanlab.metrics import check_metric, metric_path
-from flanlab.tasks.catalogue import Catalogue
+from flanlab.tasks.catalogue import Catalogue, EntryUnavailable
+from flanlab.tasks.flan.manifest import load_arguments, manifest_record, split_name
+from flanlab.tasks.hub_load import Sample, describe_plan, fetch_plan, load_hub_split, stream_sample
+from flanlab.tasks.hub_schema import conform, schema_problems
 from flanlab.tasks.rows import NULL_COLUMN, sample_order, text_fields
 from flanlab.tasks.spec import TaskSpec
 
-_SPLIT = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?P<slice>\[.*\])?$")
-
-
-def split_name(split: str) -> str:
-    """The bare split name of a split string that may carry slicing, e.g. ``train[:85%]`` -> ``train``."""
-    match = _SPLIT.match(split)
-    if not match:
-        raise ConfigError(f"bad split string {split!r}")
-    return match["name"]
-
 
 def mirror_folder(mirror_dir: str | Path, spec: TaskSpec, aliases: Mapping[str, str] | None = None) -> Path:
-    """The mirror folder for an entry: ``<dir>/<hub_path>/<config or 'default'>`` (or an alias of it)."""
-    key = f"{spec.hub_path}/{spec.hub_config or 'default'}"
-    return Path(mirror_dir) / (aliases or {}).get(key, key)
+    """The mirror folder for an entry. The mirror keeps the hub's legacy ids (``<dir>/glue/rte``): a FLAN entry's
+    folder is its manifest ``legacy_id``; ``aliases`` may point that id, or the entry's ``<repo>/<config>``, at
+    another folder (a stand-in). Other hub tasks use ``<hub_path>/<config or 'default'>``."""
+    record = manifest_record(spec.name)
+    current = f"{spec.hub_path}/{spec.hub_config or spec.hub_data_dir or 'default'}"
+    legacy = record["legacy_id"] if record and record.get("repo_id") == spec.hub_path else current
+    aliases = aliases or {}
+    return Path(mirror_dir) / aliases.get(current, aliases.get(legacy, legacy))
 
 
 def load_mirror_split(folder: Path, split: str) -> datasets.Dataset:
@@ -141,6 +142,7 @@ class HubCatalogue(Catalogue):
         num_proc: int | None = None,
         entries: Mapping[str, TaskSpec] | None = None,
         eval_seed: int = 0,
+        stream_above: int | None = 1_000_000,
     ) -> None:
         from flanlab.tasks.flan import flan_specs
 
@@ -155,7 +157,7 @@ class HubCatalogue(Catalogue):
         self.caps = {k: dict(v) for k, v in (caps or {}).items()}
         self.eval_splits = dict(eval_splits or {})
         self.mirror_aliases = dict(mirror_aliases or {})
-        self.seed, self.eval_seed, self.num_proc = seed, eval_seed, num_proc
+        self.seed, self.eval_seed, self.num_proc, self.stream_above = seed, eval_seed, num_proc, stream_above
         for key, where in ((self.caps, "tasks.caps"), (self.eval_splits, "tasks.eval_splits")):
             for name in key:
                 if name not in self._specs:
@@ -170,25 +172,60 @@ class HubCatalogue(Catalogue):
     def specs(self) -> Mapping[str, TaskSpec]:
         return self._specs
 
+    def _drop_specs(self, names: set[str]) -> None:
+        self._specs = {k: v for k, v in self._specs.items() if k not in names}
+
     @cached_property
     def _cache(self) -> dict[tuple[str, str], datasets.Dataset]:
         return {}
 
     def raw(self, name: str, split: str) -> datasets.Dataset:
-        """The raw hub rows of one split, from the mirror when it is set, else from the hub."""
+        """The raw hub rows of one split, from the mirror when it is set, else from the hub; checked against the
+        entry's declared fields (``flanlab.tasks.hub_schema``) and reduced to them."""
         spec = self.spec(name)
         tried = []
         if self.mirror_dir is not None:
             folder = mirror_folder(self.mirror_dir, spec, self.mirror_aliases)
             try:
-                return load_mirror_split(folder, split)
+                return self._checked(spec, split, load_mirror_split(folder, split), f"mirror folder {str(folder)!r}")
             except (FileNotFoundError, ValueError) as err:
                 tried.append(f"mirror {folder / (split_name(split) + '.jsonl')} ({_short(err)})")
+        args = load_arguments(spec, split)
         try:
-            return datasets.load_dataset(spec.hub_path, spec.hub_config, split=split)
+            rows = load_hub_split(spec, split, self._sample(name, split))
         except Exception as err:  # any hub failure becomes one line naming both places
-            tried.append(f"hub load_dataset({spec.hub_path!r}, {spec.hub_config!r}, split={split!r}) ({_short(err)})")
-        raise DataError(f"dataset {name!r} split {split!r} could not be loaded; tried: " + "; ".join(tried))
+            tried.append(f"hub {_call(args)} ({_short(err)})")
+            raise EntryUnavailable(f"dataset {name!r} split {split!r} could not be loaded; tried: "
+                                   + "; ".join(tried)) from None
+        return self._checked(spec, split, rows, f"hub {_call(args)}")
+
+    def _checked(self, spec: TaskSpec, split: str, rows: datasets.Dataset, where: str) -> datasets.Dataset:
+        """``rows`` reduced to the declared fields, or one line naming the first missing or retyped one."""
+        declared = spec.metadata.get("hub_features")
+        if declared is None:
+            return rows
+        problems = schema_problems(declared, rows.features)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise EntryUnavailable(f"dataset {spec.name!r} split {split!r} from {where}: {problems[0]}{more}; the "
+                                   "entry's declared features (flanlab/tasks/flan) need it")
+        return conform(rows, declared)
+
+    def _sample(self, name: str, split: str) -> Sample | None:
+        """A streamed sample for a split far larger than its cap (``stream_above``), else None."""
+        seed = self.seed if self._role(name, split) == "train" else self.eval_seed
+        return stream_sample(self.spec(name), split, self._cap(name, split), seed, self.stream_above)
+
+    def fetch_line(self, tasks: Iterable[str]) -> str | None:
+        """What loading ``tasks`` from the hub will download, as one line (None when the mirror serves them all)."""
+        specs = [self.spec(t) for t in tasks if t in self.specs and not self._in_mirror(self.spec(t))]
+        if not specs:
+            return None
+        splits = lambda spec: dict.fromkeys([spec.train_split, self.eval_splits.get(spec.name, spec.eval_split)])  # noqa: E731
+        return describe_plan(fetch_plan(specs, splits, lambda spec, split: self._sample(spec.name, split)))
+
+    def _in_mirror(self, spec: TaskSpec) -> bool:
+        return self.mirror_dir is not None and mirror_folder(self.mirror_dir, spec, self.mirror_aliases).is_dir()
 
     def load(self, name: str, split: str) -> datasets.Dataset:
         key = (name, split)
@@ -226,6 +263,12 @@ class HubCatalogue(Catalogue):
 
     def eval_data(self, name: str) -> datasets.Dataset:
         return self.load(name, self.eval_splits.get(name, self.spec(name).eval_split))
+
+
+def _call(args: Mapping[str, Any]) -> str:
+    """``load_dataset(...)`` as it is called, without the unset keywords."""
+    shown = [repr(args["path"]), *(f"{k}={v!r}" for k, v in args.items() if k != "path" and v is not None)]
+    return f"load_dataset({', '.join(shown)})"
 
 
 def _short(err: BaseException) -> str:

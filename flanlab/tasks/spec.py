@@ -99,10 +99,13 @@ class TaskSpec:
     # Answer types of a mixed option set, e.g. {"yes_no": ("yes", "no")}: an option listed under a type has that
     # type, any other option the type ``"other"``. Empty: every option has one type (type accuracy is then 1).
     answer_types: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Where the rows come from (hub-backed catalogues): ``load_dataset(hub_path, hub_config)``, and an optional
-    # function mapping one raw hub row to the template fields above (None: the raw row already has them).
+    # Where the rows come from (hub-backed catalogues): ``load_dataset(hub_path, hub_config, revision=hub_revision,
+    # data_dir=hub_data_dir)``, and an optional function mapping one raw hub row to the template fields above (None:
+    # the raw row already has them).
     hub_path: str | None = None
     hub_config: str | None = None
+    hub_revision: str | None = None
+    hub_data_dir: str | None = None
     preprocess: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
     # This task's answer text for *any* row with its input fields (None where it has none): lets the
     # ``delusive_task`` variant say what the stated task would answer (generated catalogues only).

@@ -85,7 +85,8 @@ def test_neither_mirror_nor_hub_gives_one_line_error_naming_both(tmp_path, monke
         cat.train_data("rte")
     text = str(err.value)
     assert "\n" not in text and "'rte'" in text
-    assert str(tmp_path / "super_glue" / "rte" / "train.jsonl") in text and "load_dataset('super_glue', 'rte'" in text
+    assert str(tmp_path / "super_glue" / "rte" / "train.jsonl") in text  # the mirror keeps the legacy folder
+    assert "load_dataset('aps/super_glue', name='rte', split='train')" in text  # today's namespaced id
 
 
 def test_bad_names_are_one_line_config_errors(tmp_path):

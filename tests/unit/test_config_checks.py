@@ -33,6 +33,7 @@ def test_named_choices_match_the_modules_that_read_them():
     from flanlab.audit import LEAK_POLICIES
     from flanlab.hardware import PRECISIONS
     from flanlab.sweeps.cell_state import STALE_POLICIES
+    from flanlab.tasks.catalogue import UNAVAILABLE_POLICIES
     from flanlab.tasks.rows import POLICIES
     from flanlab.training.distributed import PARALLEL
     from flanlab.training.loop import NONFINITE_POLICIES
@@ -42,7 +43,8 @@ def test_named_choices_match_the_modules_that_read_them():
     expected = {"train.optimizer": OPTIMIZERS, "train.schedule": tuple(SCHEDULES), "train.batching": MODES,
                 "train.parallel": PARALLEL, "train.precision": (None, *PRECISIONS),
                 "scoring.precision": (None, *PRECISIONS), "data.on_leak": LEAK_POLICIES, "data.bad_rows": POLICIES,
-                "resume_stale": STALE_POLICIES, "train.on_nonfinite": NONFINITE_POLICIES}
+                "resume_stale": STALE_POLICIES, "train.on_nonfinite": NONFINITE_POLICIES,
+                "data.unavailable": UNAVAILABLE_POLICIES}
     for key, valid in expected.items():
         assert set(cc.ENUMS[key]) == set(valid), key
 

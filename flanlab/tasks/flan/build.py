@@ -1,15 +1,18 @@
 """Helpers that keep the FLAN catalogue modules short: feature shorthands and hub-entry constructors over
 :mod:`flanlab.tasks.declare` (the modules take ``tpl`` and ``inv`` from there).
 
-Every entry names its hub dataset (``hub_path``/``hub_config``), the raw row schema the hub serves
-(``hub_features``, a ``datasets.Features``), the splits, and an optional ``preprocess`` that maps one raw
-row to the fields its templates read. Classification options are listed in label order, so a row's
-``label`` (after ``preprocess``) indexes its answer.
+Every entry names where its rows live on today's hub (a ``Hub``: namespaced repository id, config, and where
+needed a pinned ``revision`` and ``data_dir``, e.g. the hub's parquet conversion of a script-only repository), the
+raw row schema the hub serves (``hub_features``, a ``datasets.Features``), the splits, and an optional
+``preprocess`` that maps one raw row to the fields its templates read. Classification options are listed in label
+order, so a row's ``label`` (after ``preprocess``) indexes its answer. ``hub_manifest.json`` beside these modules
+records the hub's own facts and the evidence for each entry (``flanlab.tasks.flan.manifest``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from datasets import ClassLabel, Features, List, Translation, Value
@@ -27,6 +30,19 @@ INTS = List(Value("int32"))
 
 Row = Mapping[str, Any]
 Preprocess = Callable[[Row], dict[str, Any]]
+# The hub's automatic parquet conversion of a repository (for repositories whose main branch holds only a loading
+# script, which datasets >= 4 refuses). It has no dataset card, so configs are chosen by ``data_dir``.
+PARQUET_BRANCH = "refs/convert/parquet"
+
+
+@dataclass(frozen=True)
+class Hub:
+    """Where an entry's rows live: ``load_dataset(repo, config, revision=revision, data_dir=data_dir)``."""
+
+    repo: str
+    config: str | None = None
+    revision: str | None = None
+    data_dir: str | None = None
 
 
 def labels(*names: str) -> ClassLabel:
@@ -42,7 +58,7 @@ def translation(*languages: str) -> Features:
 
 
 def classify(
-    name: str, cluster: str, display_name: str, hub: tuple[str, str | None], features: Features,
+    name: str, cluster: str, display_name: str, hub: Hub, features: Features,
     input_fields: Sequence[str], templates: Sequence[Template], *, options: Sequence[str] | None = None,
     options_field: str | None = None, preprocess: Preprocess | None = None, train: str = "train",
     eval: str = "validation", description: str = "", label_field: str = "label",
@@ -50,12 +66,12 @@ def classify(
     """A hub classification entry scored by rank classification (accuracy)."""
     return classification(name, cluster, display_name, input_fields, templates, options=options,
                           options_field=options_field, label_field=label_field, train_split=train, eval_split=eval,
-                          description=description, metadata={"hub_features": features}, hub_path=hub[0],
-                          hub_config=hub[1], preprocess=preprocess)
+                          description=description, metadata={"hub_features": features}, preprocess=preprocess,
+                          **hub_fields(hub))
 
 
 def generate(
-    name: str, cluster: str, display_name: str, hub: tuple[str, str | None], features: Features,
+    name: str, cluster: str, display_name: str, hub: Hub, features: Features,
     input_fields: Sequence[str], templates: Sequence[Template], *, target_field: str = "target",
     metric: str = "exact_match", preprocess: Preprocess | None = None, train: str = "train",
     eval: str = "validation", description: str = "",
@@ -63,7 +79,12 @@ def generate(
     """A hub generation entry; ``target_field`` holds the reference (or a list of them, the first trains)."""
     return generation(name, cluster, display_name, input_fields, templates, target_field=target_field, metric=metric,
                       train_split=train, eval_split=eval, description=description,
-                      metadata={"hub_features": features}, hub_path=hub[0], hub_config=hub[1], preprocess=preprocess)
+                      metadata={"hub_features": features}, preprocess=preprocess, **hub_fields(hub))
+
+
+def hub_fields(hub: Hub) -> dict[str, str | None]:
+    """The ``TaskSpec`` fields that say where the rows live."""
+    return {"hub_path": hub.repo, "hub_config": hub.config, "hub_revision": hub.revision, "hub_data_dir": hub.data_dir}
 
 
 def hub_features(spec: TaskSpec) -> Features | None:

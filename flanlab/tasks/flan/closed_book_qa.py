@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import STR, STRS, Row, classify, feats, generate, lettered
+from flanlab.tasks.flan.build import STR, STRS, Hub, Row, classify, feats, generate, lettered
 
 CLUSTER = "closed_book_qa"
 
@@ -60,23 +60,23 @@ ARC_FEATURES = feats(id=STR, question=STR, choices={"text": STRS, "label": STRS}
 
 TASKS = [
     classify(
-        "arc_easy", CLUSTER, "ARC Easy", ("ai2_arc", "ARC-Easy"), ARC_FEATURES,
+        "arc_easy", CLUSTER, "ARC Easy", Hub("allenai/ai2_arc", "ARC-Easy"), ARC_FEATURES,
         ("question",), arc_templates(), options_field="candidates", preprocess=arc_row,
         description="AI2 Reasoning Challenge, easy set: grade-school science multiple choice.",
     ),
     classify(
-        "arc_challenge", CLUSTER, "ARC Challenge", ("ai2_arc", "ARC-Challenge"), ARC_FEATURES,
+        "arc_challenge", CLUSTER, "ARC Challenge", Hub("allenai/ai2_arc", "ARC-Challenge"), ARC_FEATURES,
         ("question",), arc_templates(), options_field="candidates", preprocess=arc_row,
         description="AI2 Reasoning Challenge, challenge set: questions that retrieval baselines miss.",
     ),
     generate(
-        "nq_open", CLUSTER, "Natural Questions (open)", ("nq_open", "nq_open"),
+        "nq_open", CLUSTER, "Natural Questions (open)", Hub("google-research-datasets/nq_open", "nq_open"),
         feats(question=STR, answer=STRS),
         ("question",), open_templates("search question"), target_field="answers", preprocess=nq_row,
         description="Real Google search questions with short answers, no passage given.",
     ),
     generate(
-        "trivia_qa", CLUSTER, "TriviaQA", ("trivia_qa", "rc.nocontext"),
+        "trivia_qa", CLUSTER, "TriviaQA", Hub("mandarjoshi/trivia_qa", "rc.nocontext"),
         feats(question=STR, question_id=STR, question_source=STR,
               answer={"aliases": STRS, "normalized_aliases": STRS, "matched_wiki_entity_name": STR,
                       "normalized_matched_wiki_entity_name": STR, "normalized_value": STR, "type": STR,
@@ -85,7 +85,7 @@ TASKS = [
         description="Trivia questions written by enthusiasts, answered without evidence documents.",
     ),
     generate(
-        "web_questions", CLUSTER, "WebQuestions", ("web_questions", None),
+        "web_questions", CLUSTER, "WebQuestions", Hub("stanfordnlp/web_questions"),
         feats(url=STR, question=STR, answers=STRS),
         ("question",), open_templates("question about a famous entity"), target_field="answers",
         preprocess=web_questions_row, eval="test",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import I32, STR, STRS, Row, classify, feats, labels
+from flanlab.tasks.flan.build import I32, PARQUET_BRANCH, STR, STRS, Hub, Row, classify, feats, labels
 
 CLUSTER = "commonsense"
 
@@ -74,26 +74,26 @@ def codah_row(row: Row) -> dict[str, Any]:
 
 TASKS = [
     classify(
-        "copa", CLUSTER, "COPA", ("super_glue", "copa"),
+        "copa", CLUSTER, "COPA", Hub("aps/super_glue", "copa"),
         feats(premise=STR, choice1=STR, choice2=STR, question=STR, idx=I32, label=labels("choice1", "choice2")),
         ("premise", "relation"), copa_templates(), options_field="candidates", preprocess=copa_row,
         description="Choice of Plausible Alternatives: the more likely cause or effect of a premise.",
     ),
     classify(
-        "hellaswag", CLUSTER, "HellaSwag", ("hellaswag", None),
+        "hellaswag", CLUSTER, "HellaSwag", Hub("Rowan/hellaswag"),
         feats(ind=I32, activity_label=STR, ctx_a=STR, ctx_b=STR, ctx=STR, endings=STRS, source_id=STR, split=STR,
               split_type=STR, label=STR),
         ("context",), ending_templates("scene"), options_field="candidates", preprocess=hellaswag_row,
         description="Which of four endings continues a video caption or how-to text? (adversarially filtered)",
     ),
     classify(
-        "piqa", CLUSTER, "PIQA", ("piqa", "plain_text"),
+        "piqa", CLUSTER, "PIQA", Hub("ybisk/piqa", revision=PARQUET_BRANCH),
         feats(goal=STR, sol1=STR, sol2=STR, label=labels("0", "1")),
         ("goal",), goal_templates(), options_field="candidates", preprocess=piqa_row,
         description="Physical Interaction QA: which of two solutions reaches a goal.",
     ),
     classify(
-        "codah", CLUSTER, "CODAH", ("codah", "codah"),
+        "codah", CLUSTER, "CODAH", Hub("jaredfern/codah", "codah"),
         feats(id=I32, question_category=labels("Idioms", "Reference", "Polysemy", "Negation", "Quantitative", "Others"),
               question_propmt=STR, candidate_answers=STRS, correct_answer_idx=I32),
         ("context",), ending_templates("sentence"), options_field="candidates", preprocess=codah_row,

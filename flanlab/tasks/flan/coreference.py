@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import BOOL, I32, STR, STRS, Row, classify, feats, labels
+from flanlab.tasks.flan.build import BOOL, I32, STR, STRS, Hub, Row, classify, feats, labels
 
 CLUSTER = "coreference"
 
@@ -64,7 +64,7 @@ def gap_row(row: Row) -> dict[str, Any]:
 
 TASKS = [
     classify(
-        "wsc273", CLUSTER, "Winograd Schema Challenge", ("winograd_wsc", "wsc273"),
+        "wsc273", CLUSTER, "Winograd Schema Challenge", Hub("lighteval/winograd_wsc", "wsc273"),
         feats(text=STR, pronoun=STR, pronoun_loc=I32, quote=STR, quote_loc=I32, options=STRS,
               label=labels("0", "1"), source=STR),
         ("text", "pronoun"), pronoun_templates(), options_field="candidates", preprocess=wsc273_row,
@@ -72,19 +72,20 @@ TASKS = [
         description="The 273 classic Winograd schemas (only a test split exists: halves train and score).",
     ),
     classify(
-        "dpr", CLUSTER, "Definite Pronoun Resolution", ("definite_pronoun_resolution", "plain_text"),
+        "dpr", CLUSTER, "Definite Pronoun Resolution",
+        Hub("community-datasets/definite_pronoun_resolution", "plain_text"),
         feats(sentence=STR, pronoun=STR, candidates=STRS, label=labels("0", "1")),
         ("text", "pronoun"), pronoun_templates(), options_field="candidates", preprocess=dpr_row, eval="test",
         description="Winograd-style sentence pairs written by students (Rahman and Ng).",
     ),
     classify(
-        "winogrande", CLUSTER, "WinoGrande", ("winogrande", "winogrande_xl"),
+        "winogrande", CLUSTER, "WinoGrande", Hub("allenai/winogrande", "winogrande_xl"),
         feats(sentence=STR, option1=STR, option2=STR, answer=STR),
         ("text",), blank_templates(), options_field="candidates", preprocess=winogrande_row,
         description="Large adversarial Winograd-style fill-in-the-blank problems.",
     ),
     classify(
-        "gap", CLUSTER, "GAP", ("gap", None),
+        "gap", CLUSTER, "GAP", Hub("coref-data/gap_raw"),
         feats(**{"ID": STR, "Text": STR, "Pronoun": STR, "Pronoun-offset": I32, "A": STR, "A-offset": I32,
                  "A-coref": BOOL, "B": STR, "B-offset": I32, "B-coref": BOOL, "URL": STR}),
         ("text", "pronoun"), pronoun_templates(), options_field="candidates", preprocess=gap_row,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import I32, STR, Row, classify, feats, labels
+from flanlab.tasks.flan.build import I32, PARQUET_BRANCH, STR, Hub, Row, classify, feats, labels
 
 CLUSTER = "misc"
 NO_YES = ("no", "yes")
@@ -86,26 +86,26 @@ def trec_row(row: Row) -> dict[str, Any]:
 
 TASKS = [
     classify(
-        "trec", CLUSTER, "TREC", ("trec", None),
+        "trec", CLUSTER, "TREC", Hub("CogComp/trec", revision=PARQUET_BRANCH),
         feats(text=STR, coarse_label=TREC_NAMES, fine_label=TREC_FINE),
         ("text",), trec_templates(), options=TREC_OPTIONS, preprocess=trec_row, eval="test",
         description="TREC question classification by coarse answer type.",
     ),
     classify(
-        "cola", CLUSTER, "CoLA", ("glue", "cola"),
+        "cola", CLUSTER, "CoLA", Hub("nyu-mll/glue", "cola"),
         feats(sentence=STR, label=labels("unacceptable", "acceptable"), idx=I32),
         ("sentence",), cola_templates(), options=NO_YES,
         description="Corpus of Linguistic Acceptability: is a sentence grammatical?",
     ),
     classify(
-        "wic", CLUSTER, "WiC", ("super_glue", "wic"),
+        "wic", CLUSTER, "WiC", Hub("aps/super_glue", "wic"),
         feats(word=STR, sentence1=STR, sentence2=STR, start1=I32, start2=I32, end1=I32, end2=I32, idx=I32,
               label=labels("False", "True")),
         ("word", "sentence1", "sentence2"), wic_templates(), options=NO_YES,
         description="Word-in-Context: is a word used with the same sense in two sentences?",
     ),
     classify(
-        "ag_news", CLUSTER, "AG News", ("ag_news", None),
+        "ag_news", CLUSTER, "AG News", Hub("fancyzhx/ag_news"),
         feats(text=STR, label=labels("World", "Sports", "Business", "Sci/Tech")),
         ("text",), topic_templates(), options=("world", "sports", "business", "science and technology"),
         eval="test", description="News topic classification into four sections.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import I32, STR, Row, classify, feats, labels
+from flanlab.tasks.flan.build import I32, PARQUET_BRANCH, STR, Hub, Row, classify, feats, labels
 
 CLUSTER = "nli"
 YES, NO, UNSURE = "yes", "no", "it is not possible to tell"
@@ -64,7 +64,7 @@ def qnli_templates() -> list:
 TASKS = [
     *[
         classify(
-            f"anli_r{r}", CLUSTER, f"ANLI round {r}", ("anli", "plain_text"),
+            f"anli_r{r}", CLUSTER, f"ANLI round {r}", Hub("facebook/anli", "plain_text"),
             feats(uid=STR, premise=STR, hypothesis=STR, label=ENC, reason=STR),
             ("premise", "hypothesis"), nli_templates(True), options=(YES, UNSURE, NO),
             train=f"train_r{r}", eval=f"dev_r{r}",
@@ -73,43 +73,43 @@ TASKS = [
         for r in (1, 2, 3)
     ],
     classify(
-        "cb", CLUSTER, "CommitmentBank", ("super_glue", "cb"),
+        "cb", CLUSTER, "CommitmentBank", Hub("aps/super_glue", "cb"),
         feats(premise=STR, hypothesis=STR, idx=I32, label=labels("entailment", "contradiction", "neutral")),
         ("premise", "hypothesis"), nli_templates(True), options=(YES, NO, UNSURE),
         description="Does the speaker of a short text commit to an embedded clause? (three-way NLI)",
     ),
     classify(
-        "mnli", CLUSTER, "MultiNLI", ("glue", "mnli"),
+        "mnli", CLUSTER, "MultiNLI", Hub("nyu-mll/glue", "mnli"),
         feats(premise=STR, hypothesis=STR, label=ENC, idx=I32),
         ("premise", "hypothesis"), nli_templates(True), options=(YES, UNSURE, NO), eval="validation_matched",
         description="Multi-genre NLI over ten genres of written and spoken English.",
     ),
     classify(
-        "qnli", CLUSTER, "QNLI", ("glue", "qnli"),
+        "qnli", CLUSTER, "QNLI", Hub("nyu-mll/glue", "qnli"),
         feats(question=STR, sentence=STR, label=labels("entailment", "not_entailment"), idx=I32),
         ("question", "sentence"), qnli_templates(), options=(YES, NO),
         description="Does a Wikipedia sentence contain the answer to a question? (built from SQuAD)",
     ),
     classify(
-        "rte", CLUSTER, "RTE", ("super_glue", "rte"),
+        "rte", CLUSTER, "RTE", Hub("aps/super_glue", "rte"),
         feats(premise=STR, hypothesis=STR, idx=I32, label=labels("entailment", "not_entailment")),
         ("premise", "hypothesis"), nli_templates(False), options=(YES, NO),
         description="Recognising Textual Entailment (news and Wikipedia text), two-way.",
     ),
     classify(
-        "snli", CLUSTER, "SNLI", ("snli", "plain_text"),
+        "snli", CLUSTER, "SNLI", Hub("stanfordnlp/snli", "plain_text"),
         feats(premise=STR, hypothesis=STR, label=ENC),
         ("premise", "hypothesis"), nli_templates(True), options=(YES, UNSURE, NO),
         description="Stanford NLI: image captions as premises, crowd-written hypotheses.",
     ),
     classify(
-        "wnli", CLUSTER, "WNLI", ("glue", "wnli"),
+        "wnli", CLUSTER, "WNLI", Hub("nyu-mll/glue", "wnli"),
         feats(sentence1=STR, sentence2=STR, label=labels("not_entailment", "entailment"), idx=I32),
         ("premise", "hypothesis"), nli_templates(False), options=(NO, YES), preprocess=wnli_row,
         description="Winograd schemas recast as NLI: the hypothesis resolves the pronoun one way.",
     ),
     classify(
-        "scitail", CLUSTER, "SciTail", ("scitail", "tsv_format"),
+        "scitail", CLUSTER, "SciTail", Hub("allenai/scitail", revision=PARQUET_BRANCH, data_dir="tsv_format"),
         feats(premise=STR, hypothesis=STR, label=STR),
         ("premise", "hypothesis"), nli_templates(False), options=(YES, NO), preprocess=scitail_row,
         description="Science-exam statements checked against retrieved web sentences.",

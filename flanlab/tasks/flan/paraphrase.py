@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import F32, I32, I64, STR, Row, classify, feats, labels
+from flanlab.tasks.flan.build import F32, I32, I64, STR, Hub, Row, classify, feats, labels
 
 CLUSTER = "paraphrase"
 NO_YES = ("no", "yes")
@@ -63,25 +63,25 @@ def stsb_templates() -> list:
 
 TASKS = [
     classify(
-        "mrpc", CLUSTER, "MRPC", ("glue", "mrpc"),
+        "mrpc", CLUSTER, "MRPC", Hub("nyu-mll/glue", "mrpc"),
         feats(sentence1=STR, sentence2=STR, label=labels("not_equivalent", "equivalent"), idx=I32),
         ("sentence1", "sentence2"), same_meaning_templates("sentences"), options=NO_YES,
         description="Microsoft Research Paraphrase Corpus: news sentence pairs.",
     ),
     classify(
-        "qqp", CLUSTER, "Quora Question Pairs", ("glue", "qqp"),
+        "qqp", CLUSTER, "Quora Question Pairs", Hub("nyu-mll/glue", "qqp"),
         feats(question1=STR, question2=STR, label=labels("not_duplicate", "duplicate"), idx=I32),
         ("sentence1", "sentence2"), same_meaning_templates("questions"), options=NO_YES, preprocess=qqp_row,
         description="Do two Quora questions ask the same thing?",
     ),
     classify(
-        "paws_wiki", CLUSTER, "PAWS", ("paws", "labeled_final"),
+        "paws_wiki", CLUSTER, "PAWS", Hub("google-research-datasets/paws", "labeled_final"),
         feats(id=I32, sentence1=STR, sentence2=STR, label=labels("0", "1")),
         ("sentence1", "sentence2"), same_meaning_templates("sentences"), options=NO_YES,
         description="Paraphrase Adversaries from Word Scrambling: pairs with high word overlap.",
     ),
     classify(
-        "stsb", CLUSTER, "STS-B", ("glue", "stsb"),
+        "stsb", CLUSTER, "STS-B", Hub("nyu-mll/glue", "stsb"),
         feats(sentence1=STR, sentence2=STR, label=F32, idx=I32),
         ("sentence1", "sentence2"), stsb_templates(), options=SCORES, preprocess=stsb_row,
         description="Semantic Textual Similarity Benchmark, scores rounded to 0-5.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import I32, INTS, STR, STRS, Row, classify, feats, generate
+from flanlab.tasks.flan.build import I32, INTS, PARQUET_BRANCH, STR, STRS, Hub, Row, classify, feats, generate
 
 CLUSTER = "reading_comprehension_with_commonsense"
 BLANK = "___"
@@ -53,13 +53,13 @@ def record_row(row: Row) -> dict[str, Any]:
 
 TASKS = [
     classify(
-        "cosmos_qa", CLUSTER, "Cosmos QA", ("cosmos_qa", None),
+        "cosmos_qa", CLUSTER, "Cosmos QA", Hub("allenai/cosmos_qa", revision=PARQUET_BRANCH),
         feats(id=STR, context=STR, question=STR, answer0=STR, answer1=STR, answer2=STR, answer3=STR, label=I32),
         ("context", "question"), cosmos_templates(), options_field="candidates", preprocess=cosmos_row,
         description="Questions about everyday narratives that need reading between the lines.",
     ),
     generate(
-        "record", CLUSTER, "ReCoRD", ("super_glue", "record"),
+        "record", CLUSTER, "ReCoRD", Hub("aps/super_glue", "record"),
         feats(passage=STR, query=STR, entities=STRS, entity_spans={"text": STRS, "start": INTS, "end": INTS},
               answers=STRS, idx={"passage": I32, "query": I32}),
         ("context", "query"), record_templates(), target_field="answers", preprocess=record_row,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import I32, INTS, STR, STRS, Row, classify, feats, generate, labels, lettered
+from flanlab.tasks.flan.build import I32, INTS, STR, STRS, Hub, Row, classify, feats, generate, labels, lettered
 
 CLUSTER = "reading_comprehension"
 NO_YES = ("no", "yes")
@@ -111,37 +111,37 @@ SQUAD_FEATURES = feats(id=STR, title=STR, context=STR, question=STR, answers={"t
 
 TASKS = [
     classify(
-        "boolq", CLUSTER, "BoolQ", ("super_glue", "boolq"),
+        "boolq", CLUSTER, "BoolQ", Hub("aps/super_glue", "boolq"),
         feats(question=STR, passage=STR, idx=I32, label=labels("False", "True")),
         ("context", "question"), yes_no_templates("passage"), options=NO_YES, preprocess=boolq_row,
         description="Naturally occurring yes/no questions answered from a Wikipedia passage.",
     ),
     generate(
-        "drop", CLUSTER, "DROP", ("drop", None),
+        "drop", CLUSTER, "DROP", Hub("ucinlp/drop"),
         feats(section_id=STR, query_id=STR, passage=STR, question=STR, answers_spans={"spans": STRS, "types": STRS}),
         ("context", "question"), extractive_templates("passage"), target_field="answers", preprocess=drop_row,
         description="Discrete reasoning over paragraphs: counting, sorting and arithmetic over a passage.",
     ),
     classify(
-        "multirc", CLUSTER, "MultiRC", ("super_glue", "multirc"),
+        "multirc", CLUSTER, "MultiRC", Hub("aps/super_glue", "multirc"),
         feats(paragraph=STR, question=STR, answer=STR, idx={"paragraph": I32, "question": I32, "answer": I32},
               label=labels("False", "True")),
         ("context", "question", "answer_text"), multirc_templates(), options=NO_YES, preprocess=multirc_row,
         description="Multi-sentence reading comprehension: is a candidate answer correct?",
     ),
     classify(
-        "openbookqa", CLUSTER, "OpenBookQA", ("openbookqa", "main"),
+        "openbookqa", CLUSTER, "OpenBookQA", Hub("allenai/openbookqa", "main"),
         feats(id=STR, question_stem=STR, choices={"text": STRS, "label": STRS}, answerKey=STR),
         ("question",), choice_templates("science question"), options_field="candidates", preprocess=openbookqa_row,
         description="Elementary science questions that need a core fact plus common knowledge.",
     ),
     generate(
-        "squad_v1", CLUSTER, "SQuAD v1.1", ("squad", "plain_text"), SQUAD_FEATURES,
+        "squad_v1", CLUSTER, "SQuAD v1.1", Hub("rajpurkar/squad", "plain_text"), SQUAD_FEATURES,
         ("context", "question"), extractive_templates("article"), target_field="answers", preprocess=squad_row,
         description="Stanford Question Answering Dataset: answer spans in Wikipedia paragraphs.",
     ),
     generate(
-        "squad_v2", CLUSTER, "SQuAD v2.0", ("squad_v2", "squad_v2"), SQUAD_FEATURES,
+        "squad_v2", CLUSTER, "SQuAD v2.0", Hub("rajpurkar/squad_v2", "squad_v2"), SQUAD_FEATURES,
         ("context", "question"), extractive_templates("article", f' If it cannot be answered, say "{UNANSWERABLE}".'),
         target_field="answers", preprocess=squad_v2_row,
         description="SQuAD with unanswerable questions (target 'unanswerable').",

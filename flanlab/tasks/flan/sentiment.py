@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import I32, STR, Row, classify, feats, labels
+from flanlab.tasks.flan.build import I32, PARQUET_BRANCH, STR, Hub, Row, classify, feats, labels
 
 CLUSTER = "sentiment"
 NEG_POS = ("negative", "positive")
@@ -35,37 +35,37 @@ def sentiment140_row(row: Row) -> dict[str, Any]:
 
 TASKS = [
     classify(
-        "sst2", CLUSTER, "SST-2", ("glue", "sst2"),
+        "sst2", CLUSTER, "SST-2", Hub("nyu-mll/glue", "sst2"),
         feats(sentence=STR, label=labels("negative", "positive"), idx=I32),
         ("sentence",), sentiment_templates("sentence", "movie review"), options=NEG_POS,
         description="Stanford Sentiment Treebank, binary: sentences from movie reviews.",
     ),
     classify(
-        "imdb", CLUSTER, "IMDB", ("imdb", "plain_text"),
+        "imdb", CLUSTER, "IMDB", Hub("stanfordnlp/imdb", "plain_text"),
         feats(text=STR, label=labels("neg", "pos")),
         ("text",), sentiment_templates("text", "film review"), options=NEG_POS, eval="test",
         description="Long IMDB movie reviews, positive or negative.",
     ),
     classify(
-        "yelp_polarity", CLUSTER, "Yelp polarity", ("yelp_polarity", "plain_text"),
+        "yelp_polarity", CLUSTER, "Yelp polarity", Hub("fancyzhx/yelp_polarity", "plain_text"),
         feats(text=STR, label=labels("1", "2")),
         ("text",), sentiment_templates("text", "business review"), options=NEG_POS, eval="test",
         description="Yelp reviews: 1-2 stars negative, 3-4 positive (hub label names '1' and '2').",
     ),
     classify(
-        "sentiment140", CLUSTER, "Sentiment140", ("sentiment140", "sentiment140"),
+        "sentiment140", CLUSTER, "Sentiment140", Hub("stanfordnlp/sentiment140", revision=PARQUET_BRANCH),
         feats(text=STR, date=STR, user=STR, sentiment=I32, query=STR),
         ("text",), sentiment_templates("text", "tweet"), options=NEG_POS, preprocess=sentiment140_row, eval="test",
         description="Tweets labelled by emoticons (train) or by hand (test).",
     ),
     classify(
-        "rotten_tomatoes", CLUSTER, "Rotten Tomatoes", ("rotten_tomatoes", None),
+        "rotten_tomatoes", CLUSTER, "Rotten Tomatoes", Hub("cornell-movie-review-data/rotten_tomatoes"),
         feats(text=STR, label=labels("neg", "pos")),
         ("text",), sentiment_templates("text", "critic's review"), options=NEG_POS,
         description="Movie-review snippets from Rotten Tomatoes (Pang and Lee sentence polarity).",
     ),
     classify(
-        "tweet_eval_sentiment", CLUSTER, "TweetEval sentiment", ("tweet_eval", "sentiment"),
+        "tweet_eval_sentiment", CLUSTER, "TweetEval sentiment", Hub("cardiffnlp/tweet_eval", "sentiment"),
         feats(text=STR, label=labels("negative", "neutral", "positive")),
         ("text",), sentiment_templates("text", "tweet", "negative, neutral or positive"), options=NEG_NEU_POS,
         description="SemEval-2017 tweets: negative, neutral or positive.",

@@ -7,7 +7,7 @@ from typing import Any
 from datasets import List
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import BOOL, I32, STR, STRS, Row, feats, generate
+from flanlab.tasks.flan.build import BOOL, I32, PARQUET_BRANCH, STR, STRS, Hub, Row, feats, generate
 
 CLUSTER = "struct_to_text"
 
@@ -59,25 +59,26 @@ def web_nlg_row(row: Row) -> dict[str, Any]:
 
 TASKS = [
     generate(
-        "common_gen", CLUSTER, "CommonGen", ("common_gen", None),
+        "common_gen", CLUSTER, "CommonGen", Hub("allenai/common_gen"),
         feats(concept_set_idx=I32, concepts=STRS, target=STR),
         ("data",), concept_templates(), target_field="text", preprocess=common_gen_row, metric="rouge_l",
         description="Generative commonsense: a sentence using every given concept.",
     ),
     generate(
-        "dart", CLUSTER, "DART", ("dart", None),
+        "dart", CLUSTER, "DART", Hub("Yale-LILY/dart", revision=PARQUET_BRANCH),
         feats(tripleset=List(STRS), subtree_was_extended=BOOL, annotations={"source": STRS, "text": STRS}),
         ("data",), data_templates("facts"), target_field="text", preprocess=dart_row, metric="rouge_l",
         description="Open-domain data-to-text from triples (tables, WikiSQL, WebNLG, E2E).",
     ),
     generate(
-        "e2e_nlg", CLUSTER, "E2E NLG", ("e2e_nlg", None),
+        "e2e_nlg", CLUSTER, "E2E NLG", Hub("tuetschek/e2e_nlg", revision=PARQUET_BRANCH),
         feats(meaning_representation=STR, human_reference=STR),
         ("data",), data_templates("restaurant attributes"), target_field="text", preprocess=e2e_row,
         metric="rouge_l", description="Restaurant meaning representations to descriptions.",
     ),
     generate(
-        "web_nlg", CLUSTER, "WebNLG", ("web_nlg", "release_v3.0_en"),
+        "web_nlg", CLUSTER, "WebNLG",
+        Hub("webnlg-challenge/web_nlg", revision=PARQUET_BRANCH, data_dir="release_v3.0_en"),
         feats(category=STR, size=I32, eid=STR,
               original_triple_sets={"otriple_set": List(STRS)}, modified_triple_sets={"mtriple_set": List(STRS)},
               shape=STR, shape_type=STR, lex={"comment": STRS, "lid": STRS, "text": STRS, "lang": STRS},

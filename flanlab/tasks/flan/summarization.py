@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import STR, Row, feats, generate
+from flanlab.tasks.flan.build import PARQUET_BRANCH, STR, Hub, Row, feats, generate
 
 CLUSTER = "summarization"
 
@@ -42,22 +42,24 @@ def _task(name, display, hub, features, columns, thing, result, metric="rouge_l"
 
 
 TASKS = [
-    _task("cnn_dailymail", "CNN/DailyMail", ("cnn_dailymail", "3.0.0"), feats(article=STR, highlights=STR, id=STR),
+    _task("cnn_dailymail", "CNN/DailyMail", Hub("abisee/cnn_dailymail", "3.0.0"),
+          feats(article=STR, highlights=STR, id=STR),
           ("article", "highlights"), "news article", "few highlight sentences",
           about="News articles with their bullet-point highlights."),
-    _task("xsum", "XSum", ("xsum", None), feats(document=STR, summary=STR, id=STR),
+    _task("xsum", "XSum", Hub("EdinburghNLP/xsum", revision=PARQUET_BRANCH), feats(document=STR, summary=STR, id=STR),
           ("document", "summary"), "BBC article", "one-sentence summary",
           about="BBC articles and their single-sentence summaries."),
-    _task("gigaword", "Gigaword", ("gigaword", None), feats(document=STR, summary=STR),
+    _task("gigaword", "Gigaword", Hub("Harvard/gigaword", revision=PARQUET_BRANCH), feats(document=STR, summary=STR),
           ("document", "summary"), "news sentence", "headline",
           about="First sentences of news stories and their headlines."),
-    _task("samsum", "SAMSum", ("samsum", "samsum"), feats(id=STR, dialogue=STR, summary=STR),
+    _task("samsum", "SAMSum", Hub("Samsung/samsum", revision=PARQUET_BRANCH), feats(id=STR, dialogue=STR, summary=STR),
           ("dialogue", "summary"), "chat conversation", "third-person summary",
           about="Messenger-style dialogues summarised by linguists."),
-    _task("aeslc", "AESLC", ("aeslc", None), feats(email_body=STR, subject_line=STR),
+    _task("aeslc", "AESLC", Hub("Yale-LILY/aeslc"), feats(email_body=STR, subject_line=STR),
           ("email_body", "subject_line"), "email", "subject line",
           about="Enron emails and their subject lines."),
-    _task("multi_news", "Multi-News", ("multi_news", None), feats(document=STR, summary=STR),
+    _task("multi_news", "Multi-News", Hub("alexfabbri/multi_news", revision=PARQUET_BRANCH),
+          feats(document=STR, summary=STR),
           ("document", "summary"), "set of news articles", "summary",
           about="Several news articles on one event and a professional summary."),
 ]

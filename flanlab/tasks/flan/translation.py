@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flanlab.tasks.declare import inv, tpl
-from flanlab.tasks.flan.build import Row, generate, translation
+from flanlab.tasks.flan.build import Hub, Row, generate, translation
 
 CLUSTER = "translation"
 LANGUAGES = {"de": "German", "fr": "French", "ro": "Romanian", "cs": "Czech", "fi": "Finnish", "ru": "Russian",
@@ -41,16 +41,16 @@ def into_english(source: str):
 def _task(name: str, hub: str, pair: str, display: str):
     source = pair.split("-")[0]
     return generate(
-        name, CLUSTER, display, (hub, pair), translation(source, "en"), ("source",),
+        name, CLUSTER, display, Hub(hub, pair), translation(source, "en"), ("source",),
         translate_templates(LANGUAGES[source]), target_field="target", preprocess=into_english(source),
         metric="bleu", description=f"{LANGUAGES[source]} to English news and parliament text.",
     )
 
 
 TASKS = [
-    _task("wmt16_de_en", "wmt16", "de-en", "WMT16 German-English"),
-    _task("wmt16_ro_en", "wmt16", "ro-en", "WMT16 Romanian-English"),
-    _task("wmt16_cs_en", "wmt16", "cs-en", "WMT16 Czech-English"),
-    _task("wmt16_fi_en", "wmt16", "fi-en", "WMT16 Finnish-English"),
-    _task("wmt14_fr_en", "wmt14", "fr-en", "WMT14 French-English"),
+    _task("wmt16_de_en", "wmt/wmt16", "de-en", "WMT16 German-English"),
+    _task("wmt16_ro_en", "wmt/wmt16", "ro-en", "WMT16 Romanian-English"),
+    _task("wmt16_cs_en", "wmt/wmt16", "cs-en", "WMT16 Czech-English"),
+    _task("wmt16_fi_en", "wmt/wmt16", "fi-en", "WMT16 Finnish-English"),
+    _task("wmt14_fr_en", "wmt/wmt14", "fr-en", "WMT14 French-English"),
 ]
