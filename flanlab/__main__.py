@@ -82,12 +82,17 @@ def run_cell(cfg: DictConfig, output_dir: Path, **kwargs) -> dict:
 
 
 def cli() -> None:
-    """``flanlab report <dir>`` builds a sweep's report; anything else is a Hydra run."""
+    """``flanlab report <dir>`` builds a sweep's report, ``flanlab catalogue check`` checks the FLAN catalogue against
+    the hub; anything else is a Hydra run."""
     quiet_libraries()  # also in this process: sweep callbacks and the report (its PDF figure) run here
     if len(sys.argv) > 1 and sys.argv[1] == "report":
         from flanlab.report_command import main as report_main
 
         sys.exit(report_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] == "catalogue":
+        from flanlab.catalogue_command import main as catalogue_main
+
+        sys.exit(catalogue_main(sys.argv[2:]))
     from flanlab.cli_checks import check_command_line
 
     try:

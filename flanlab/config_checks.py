@@ -37,7 +37,7 @@ SIZES: dict[str, tuple[bool, str, bool]] = {
     **{f"data.{k}": (True, "zero", False) for k in ("indist_eval_per_task", "eval_sample_seed", "ngram_min_words")},
     **{f"data.{k}": (False, "fraction", False) for k in ("near_dup_threshold", "ngram_overlap_max")},
     **{f"tasks.{k}": (True, "positive", False) for k in ("train_rows", "eval_rows")},
-    **{f"tasks.base.{k}": (True, "positive", True) for k in ("train_cap", "eval_cap", "num_proc")},
+    **{f"tasks.base.{k}": (True, "positive", True) for k in ("train_cap", "eval_cap", "num_proc", "stream_above")},
     "template.num_templates": (True, "positive", True),
     "model.tokenizer.vocab_size": (True, "positive", False),
     "threads": (True, "positive", True),
@@ -207,9 +207,13 @@ def check_model_source(model: DictConfig) -> None:
     if not HUB_NAME.fullmatch(name) or name.startswith((".", "~")):
         raise ConfigError(f"model path {name!r} (config key `model.name_or_path`) does not exist")
     if hub_offline() and _cached_hub_file(name, "config.json") is None:
+        from flanlab.models.hub_access import GATED
+
+        gated = f"; it is gated: accept its licence and log in first; offline alternative: {GATED[name]}" \
+            if name in GATED else ""
         raise ConfigError(f"model {name!r} (config key `model.name_or_path`) is no local folder and is not in the "
                           "Hugging Face cache, and the hub is offline (HF_HUB_OFFLINE is set): download it with "
-                          "the hub online, or give the path of a local folder")
+                          f"the hub online, or give the path of a local folder{gated}")
 
 
 def model_type(model: DictConfig) -> str | None:

@@ -100,6 +100,9 @@ class Prepared:
     heldout_rows: dict
     dev: dict | None
     unavailable: dict[str, str] = field(default_factory=dict)
+    # Held-out tasks with no dev split choose their template on their first train rows: these, by task, which the
+    # oracle (``template.train_heldout``) leaves out of its training draw.
+    dev_train_rows: dict[str, list[int]] = field(default_factory=dict)
 
 
 def prepare(cfg: DictConfig, output_dir: Path | None = None) -> Prepared:
@@ -128,8 +131,9 @@ def prepare(cfg: DictConfig, output_dir: Path | None = None) -> Prepared:
     if not any(len(rows) for rows in heldout_rows.values()):
         raise ConfigError(f"the held-out clusters {list(split.heldout)} have no rows to score "
                           "(config keys `heldout.clusters`, `data.max_eval_per_task`)")
-    return Prepared(catalogue, split, list(train_tasks), list(removed_tasks), heldout_rows,
-                    heldout_dev(catalogue, heldout_tasks, cfg.scoring), unavailable)
+    dev, dev_train_rows = heldout_dev(catalogue, heldout_tasks, cfg.scoring)
+    return Prepared(catalogue, split, list(train_tasks), list(removed_tasks), heldout_rows, dev, unavailable,
+                    dev_train_rows)
 
 
 def leave_out_unavailable(cfg: DictConfig, catalogue: Catalogue, tasks: list[str],
@@ -165,6 +169,7 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
         train_heldout=bool(cfg.template.get("train_heldout", False)),
         limit=InputLimit.for_tokenizer(loaded.tokenizer, loaded.arch, int(cfg.train.max_input_len)),
         held_back=int(cfg.template.get("held_back_templates", 0)), **mixture_options(cfg),
+        exclude=prep.dev_train_rows if cfg.template.get("train_heldout", False) else None,
     )
     mixture_hash = mixture.fingerprint()  # equal seeds, equal hashes (tests/integration/test_determinism.py)
     log.info("training mixture: %d examples, hash %s", len(mixture.examples), mixture_hash)
@@ -176,6 +181,7 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
     results["audit"] = leakage_audit(
         prep.catalogue, prep.split, mixture.row_indices, prep.heldout_rows, dev_rows=prep.dev,
         removed_tasks=prep.removed_tasks, near_dup_threshold=float(data_cfg.get("near_dup_threshold", 0.85)),
+        allowed=oracle_allowed(cfg, prep),
         ngram_overlap_max=float(data_cfg.get("ngram_overlap_max", 0.0)),
         ngram_min_words=int(data_cfg.get("ngram_min_words", 50)))
     atomic_write_json(output_dir / "leakage_audit.json", results["audit"])
@@ -197,6 +203,14 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
                         "resumed_from": fitted.resumed_from, "skipped_batches": fitted.skipped_batches}
     if is_peft(loaded.model) and is_main():  # LoRA: the adapter alone, readable with models.peft.load_adapter
         results["train"]["adapter"] = str(save_adapter(loaded, output_dir / "adapter"))
+
+
+def oracle_allowed(cfg: DictConfig, prep: Prepared) -> list[str]:
+    """The tasks whose scored rows may recur in their own train split by design: the oracle's held-out tasks (it
+    trains on their train splits; a row repeated across a dataset's own splits is the dataset's, not a leak)."""
+    if not cfg.template.get("train_heldout", False):
+        return []
+    return [t for c in prep.split.heldout for t in prep.catalogue.clusters.get(c, [])]
 
 
 def indist_variant(train_variant: str) -> str:

@@ -27,7 +27,7 @@ def print_report(report: Report, root: str | Path, out: str | Path) -> None:
     _print_headline(report.headline)
     counts = report.status["state"].value_counts().to_dict()
     print("\nCells: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) if counts else "\nCells: none found")
-    bad = report.status[report.status["state"] != "complete"]
+    bad = report.status[(report.status["state"] != "complete") | (report.status["detail"] != "")]
     for row in bad.itertuples():
         print(f"  {row.state}: {row.cell}  {row.detail}")
     if report.ablation.empty and report.num_clusters.empty:

@@ -12,9 +12,13 @@ from flanlab.sweeps.grid import cell_overrides, sweep_overrides
 
 
 def cell_state(cell_dir: Path) -> tuple[str, str]:
-    """``(state, detail)`` of one cell folder: complete, failed (with the error) or incomplete."""
+    """``(state, detail)`` of one cell folder: complete (with the entries it left out as unavailable, if any),
+    failed (with the error) or incomplete."""
     if (cell_dir / RESULTS_FILE).exists():
-        return "complete", ""
+        data = read_json(cell_dir / RESULTS_FILE) or {}
+        skipped = sorted(((data.get("data") or {}).get("unavailable") or {}).get("skipped") or {})
+        return "complete", (f"left out as unavailable (data.unavailable=skip): {', '.join(skipped)}"
+                            if skipped else "")
     failed = read_json(cell_dir / FAILED_FILE)
     if failed is not None:
         return "failed", f"{failed.get('error')}: {failed.get('message')}"

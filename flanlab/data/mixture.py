@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import datasets
@@ -125,6 +125,7 @@ def build_mixture(
     num_templates: int | None = None, options_in_prompt: bool = True, tasks: Iterable[str] | None = None,
     train_inverted: bool = False, train_heldout: bool = False, limit: InputLimit | None = None,
     held_back: int = 0, cot_fraction: float = 0.0, rates: dict | None = None, size: int | None = None,
+    exclude: Mapping[str, Iterable[int]] | None = None,
 ) -> Mixture:
     """Render every training task of ``split`` and shuffle them together.
 
@@ -134,7 +135,8 @@ def build_mixture(
     render as chain-of-thought (``flanlab/data/cot_mix.py``).
 
     ``train_heldout`` (the oracle control) lets tasks of held-out clusters train too; their scored rows come from
-    another split, so they never train on a scored row.
+    another split, so they never train on a scored row. ``exclude`` names train rows (by task, indices into
+    ``catalogue.train_data``) that are never drawn: the oracle's dev rows, where a task has no dev split.
     """
     check_variant(variant, key="template.train_variant", training=True)
     cot_fraction = check_cot_fraction(cot_fraction, variant)
@@ -147,7 +149,8 @@ def build_mixture(
     context = VariantContext([catalogue.spec(n) for n in names], held_back=held_back)
     for name in names:
         spec = catalogue.spec(name)
-        indices[name] = _capped(catalogue, split, name, train_heldout, heldout, seed, max_per_task)
+        indices[name] = _capped(catalogue, split, name, train_heldout, heldout, seed, max_per_task,
+                                set((exclude or {}).get(name, ())))
     if rates:
         specs = {n: catalogue.spec(n) for n in names}
         weights = task_weights(specs, {n: len(v) for n, v in indices.items()}, rates)
@@ -173,11 +176,13 @@ def build_mixture(
 
 
 def _capped(catalogue: Catalogue, split: Split, name: str, train_heldout: bool, heldout: set[str], seed: int,
-            max_per_task: int) -> list[int]:
-    """The seeded sample of at most ``max_per_task`` train rows of one task, checked against the split."""
+            max_per_task: int, exclude: set[int]) -> list[int]:
+    """The seeded sample of at most ``max_per_task`` train rows of one task (never those in ``exclude``), checked
+    against the split."""
     spec = catalogue.spec(name)
     if not (train_heldout and spec.cluster in split.heldout) and (
             spec.cluster in heldout or spec.cluster not in split.train):
         raise ConfigError(f"task {name!r} of cluster {spec.cluster!r} may not train under this split")
-    return sample_order(len(catalogue.train_data(name)), seed, name)[:max_per_task]  # a seeded sample, not a prefix
+    order = sample_order(len(catalogue.train_data(name)), seed, name)  # a seeded sample, not a prefix
+    return [i for i in order if i not in exclude][:max_per_task] if exclude else order[:max_per_task]
 

@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedModel
 
 from flanlab.errors import ConfigError
+from flanlab.models.hub_access import fetch_pretrained
 from flanlab.models.tokenizer import cached_bpe
 
 Arch = Literal["seq2seq", "causal"]
@@ -66,8 +67,9 @@ def load_model(
         trust = cfg.get("trust_remote_code", False)
         if not isinstance(trust, bool):  # bool("false") is True: accept only a real boolean
             raise ConfigError(f"model {cfg.name!r}: model.trust_remote_code must be true or false, got {trust!r}")
-        tokenizer = AutoTokenizer.from_pretrained(cfg.name_or_path, trust_remote_code=trust)
-        model = auto.from_pretrained(cfg.name_or_path, trust_remote_code=trust, dtype=torch.float32)
+        name = str(cfg.name_or_path)
+        tokenizer = fetch_pretrained(name, lambda: AutoTokenizer.from_pretrained(name, trust_remote_code=trust))
+        model = fetch_pretrained(name, lambda: auto.from_pretrained(name, trust_remote_code=trust, dtype=torch.float32))
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
     elif cfg.source == "gguf":

@@ -19,18 +19,22 @@ from flanlab.tasks.catalogue import Catalogue
 log = logging.getLogger(__name__)
 
 
-def dev_rows(catalogue: Catalogue, tasks: Iterable[str], cap: int, split: str = "dev") -> dict[str, datasets.Dataset]:
+def dev_rows(catalogue: Catalogue, tasks: Iterable[str], cap: int,
+             split: str = "dev") -> tuple[dict[str, datasets.Dataset], dict[str, list[int]]]:
     """Up to ``cap`` rows per task for choosing a template: the catalogue's ``split`` (the generated
-    suite has a ``dev`` split apart from train and validation), else the first rows of its train split."""
-    out = {}
+    suite has a ``dev`` split apart from train and validation), else the first rows of its train split. Also
+    returns, for the tasks whose dev rows are train rows, their indices into ``catalogue.train_data(task)`` (the
+    oracle must not train on them)."""
+    out, from_train = {}, {}
     for task in tasks:
         try:
             rows = catalogue.usable(task, split, catalogue.load(task, split))
         except (FlanlabError, KeyError, ValueError, FileNotFoundError):
             log.info("task %s has no %r split; its template is chosen on its first %d train rows", task, split, cap)
             rows = catalogue.train_data(task)
+            from_train[task] = list(range(min(cap, len(rows))))
         out[task] = rows.select(range(min(cap, len(rows))))
-    return out
+    return out, from_train
 
 
 def score_variant(scorer: Scorer, catalogue: Catalogue, rows: dict[str, datasets.Dataset], variant: str,
@@ -45,8 +49,10 @@ def score_variant(scorer: Scorer, catalogue: Catalogue, rows: dict[str, datasets
     return block, flat_metrics(prefix, variant, block)
 
 
-def heldout_dev(catalogue: Catalogue, tasks: list[str], scoring: DictConfig) -> dict[str, datasets.Dataset] | None:
-    """The dev slice for the best-dev-template figure, or None when ``scoring.best_dev_rows`` is 0."""
+def heldout_dev(catalogue: Catalogue, tasks: list[str],
+                scoring: DictConfig) -> tuple[dict[str, datasets.Dataset] | None, dict[str, list[int]]]:
+    """The dev slice for the best-dev-template figure (None when ``scoring.best_dev_rows`` is 0), and the train-row
+    indices it took from tasks with no dev split (``dev_rows``)."""
     cap = int(scoring.get("best_dev_rows", 0) or 0)
-    return dev_rows(catalogue, tasks, cap, str(scoring.get("dev_split", "dev"))) if cap else None
+    return dev_rows(catalogue, tasks, cap, str(scoring.get("dev_split", "dev"))) if cap else (None, {})
 

@@ -65,6 +65,9 @@ def _keyed_tasks(tasks: dict[str, Any]) -> dict[str, Any]:
     tasks = {KEYED_TASK_KEYS.get(k, k): v for k, v in tasks.items()}
     if "_target_" in tasks:
         tasks["_target_"] = KEYED_TARGETS.get(tasks["_target_"], tasks["_target_"])
+    base = tasks.get("base")
+    if isinstance(base, dict) and base.get("stream_above") == 1_000_000:
+        base.pop("stream_above")  # added with issue 24; the default keeps the hub catalogues' earlier keys
     if tasks.get("extra") == [] and "base" not in tasks:
         # The generated suites gained `extra` in issue 16; left empty, their cells keep the keys they had before.
         tasks.pop("extra")

@@ -22,7 +22,7 @@ LAYERS = [  # lowest first
     {"models", "tracking"},
     {"training", "scoring", "config_checks"},
     {"analysis", "sweeps"},
-    {"pipeline", "cli_checks", "config_summary", "report_command", "__main__"},
+    {"pipeline", "cli_checks", "config_summary", "report_command", "catalogue_command", "__main__"},
 ]
 
 
