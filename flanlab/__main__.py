@@ -58,7 +58,7 @@ def main(cfg: DictConfig) -> float | None:
 
         print_summary(cfg, dict(hc.runtime.choices), hc.runtime.output_dir)
     try:
-        results = guarded_cell(cfg, Path(hc.runtime.output_dir), run_cell, choices=dict(hc.runtime.choices),
+        results = guarded_cell(cfg, Path(hc.runtime.output_dir), lazy_run_cell, choices=dict(hc.runtime.choices),
                                group=group, isolate=multirun)
     except Exception as err:
         cause = user_error(err)
@@ -74,7 +74,7 @@ def main(cfg: DictConfig) -> float | None:
     return next(iter(means.values()), None)
 
 
-def run_cell(cfg: DictConfig, output_dir: Path, **kwargs) -> dict:
+def lazy_run_cell(cfg: DictConfig, output_dir: Path, **kwargs) -> dict:
     """``flanlab.pipeline.run_cell``, imported only when a cell runs: a skipped cell never loads the model stack."""
     from flanlab.pipeline import run_cell as run
 

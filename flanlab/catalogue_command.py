@@ -23,7 +23,7 @@ from flanlab.tasks.flan.manifest import MANIFEST_FILE
 from flanlab.tasks.hub_check import EntryCheck, offline_check, online_check, refreshed
 
 
-def hub_offline() -> str | None:
+def offline_setting() -> str | None:
     """Why the hub is off-limits by configuration (an environment variable), or None."""
     for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
         if os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on"):
@@ -34,7 +34,7 @@ def hub_offline() -> str | None:
 def check(names: list[str], manifest: dict[str, Any], make_api: Callable[[], Any]) -> tuple[list[EntryCheck], str]:
     """Every entry's check, online when the hub answers, and the closing line."""
     specs, entries = flan_specs(), manifest["entries"]
-    offline = hub_offline()
+    offline = offline_setting()
     if offline is None:
         api, checks = make_api(), []
         try:

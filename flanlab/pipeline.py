@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -36,6 +35,7 @@ from flanlab.io import atomic_write_json, check_writable_dir
 from flanlab.models.load import LoadedModel, load_model
 from flanlab.models.peft import apply_peft, is_peft, save_adapter
 from flanlab.provenance import cell_provenance
+from flanlab.results import CellResults, save_cell_results
 from flanlab.scoring.cot import cot_metrics
 from flanlab.scoring.cot_config import arm_name, check_cot_config, check_cot_tasks, cot_scoring, mixture_options
 from flanlab.scoring.heldout import heldout_dev, score_variant
@@ -52,7 +52,6 @@ from flanlab.training.distributed import is_main
 from flanlab.training.loop import fit
 
 log = logging.getLogger(__name__)
-RESULTS_FILE = "results.json"
 
 
 def seed_everything(seed: int) -> None:
@@ -111,7 +110,7 @@ def prepare(cfg: DictConfig, output_dir: Path | None = None) -> Prepared:
     catalogue: Catalogue = instantiate(cfg.tasks)
     catalogue.set_bad_rows(cfg.data.bad_rows)
     catalogue.check_clusters(cfg.heldout.clusters, key="heldout.clusters")
-    split = make_split(catalogue.clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.get("train_only"),
+    split = make_split(catalogue.clusters, cfg.heldout.clusters, cfg.split.related, cfg.heldout.train_only,
                        eval_only=cfg.template.train_variant is None)
     log.info("held out %s; training clusters %s; removed %s", split.heldout, split.train, dict(split.removed))
     train_tasks, removed_tasks = remove_overlaps(
@@ -124,9 +123,9 @@ def prepare(cfg: DictConfig, output_dir: Path | None = None) -> Prepared:
     train_tasks = [t for t in train_tasks if t not in unavailable]
     heldout_tasks = [t for t in heldout_tasks if t not in unavailable]
     check_cot_tasks([catalogue.spec(t) for t in heldout_tasks], list(cfg.template.eval_variants))
-    if cfg.template.get("train_heldout", False):  # the oracle control: held-out tasks train too
+    if cfg.template.train_heldout:  # the oracle control: held-out tasks train too
         train_tasks = [*train_tasks, *heldout_tasks]
-    seed = int(cfg.data.get("eval_sample_seed", 0))
+    seed = int(cfg.data.eval_sample_seed)
     heldout_rows = eval_rows(catalogue, heldout_tasks, int(cfg.data.max_eval_per_task), seed=seed)
     if not any(len(rows) for rows in heldout_rows.values()):
         raise ConfigError(f"the held-out clusters {list(split.heldout)} have no rows to score "
@@ -159,17 +158,17 @@ def leave_out_unavailable(cfg: DictConfig, catalogue: Catalogue, tasks: list[str
 
 
 def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: Tracker, output_dir: Path,
-                results: dict[str, Any], metrics: dict[str, float]) -> None:
+                results: CellResults, metrics: dict[str, float]) -> None:
     """Build the mixture, measure its ambiguity, audit it for leaks, and fine-tune ``loaded`` in place."""
     mixture = build_mixture(
         prep.catalogue, prep.split, cfg.template.train_variant, max_per_task=int(cfg.data.max_train_per_task),
         seed=int(cfg.seed), num_templates=cfg.template.num_templates,
         options_in_prompt=bool(cfg.template.options_in_prompt), tasks=prep.train_tasks,
-        train_inverted=bool(cfg.template.get("train_inverted", False)),
-        train_heldout=bool(cfg.template.get("train_heldout", False)),
+        train_inverted=bool(cfg.template.train_inverted),
+        train_heldout=bool(cfg.template.train_heldout),
         limit=InputLimit.for_tokenizer(loaded.tokenizer, loaded.arch, int(cfg.train.max_input_len)),
-        held_back=int(cfg.template.get("held_back_templates", 0)), **mixture_options(cfg),
-        exclude=prep.dev_train_rows if cfg.template.get("train_heldout", False) else None,
+        held_back=int(cfg.template.held_back_templates), **mixture_options(cfg),
+        exclude=prep.dev_train_rows if cfg.template.train_heldout else None,
     )
     mixture_hash = mixture.fingerprint()  # equal seeds, equal hashes (tests/integration/test_determinism.py)
     log.info("training mixture: %d examples, hash %s", len(mixture.examples), mixture_hash)
@@ -180,20 +179,20 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
     data_cfg = cfg.data
     results["audit"] = leakage_audit(
         prep.catalogue, prep.split, mixture.row_indices, prep.heldout_rows, dev_rows=prep.dev,
-        removed_tasks=prep.removed_tasks, near_dup_threshold=float(data_cfg.get("near_dup_threshold", 0.85)),
+        removed_tasks=prep.removed_tasks, near_dup_threshold=float(data_cfg.near_dup_threshold),
         allowed=oracle_allowed(cfg, prep),
-        ngram_overlap_max=float(data_cfg.get("ngram_overlap_max", 0.0)),
-        ngram_min_words=int(data_cfg.get("ngram_min_words", 50)))
+        ngram_overlap_max=float(data_cfg.ngram_overlap_max),
+        ngram_min_words=int(data_cfg.ngram_min_words))
     atomic_write_json(output_dir / "leakage_audit.json", results["audit"])
     metrics |= {"audit/exact_duplicates": results["audit"]["exact_duplicates"],
                 "audit/near_duplicates": results["audit"].get("near_duplicates", 0),
                 "audit/ngram13_overlap_rate": results["audit"]["ngram_overlap_rate"]}
-    enforce_no_leak(results["audit"], data_cfg.get("on_leak", "error"))
+    enforce_no_leak(results["audit"], data_cfg.on_leak)
     data = tokenize_mixture(mixture.examples, loaded.tokenizer, loaded.arch,
                             max_input_len=int(cfg.train.max_input_len), max_target_len=int(cfg.train.max_target_len))
     fitted = fit(loaded, data, cfg.train, tracker, seed=int(cfg.seed),
-                 checkpoint_dir=output_dir / "checkpoints", resume=cfg.get("resume", "auto"),
-                 cpu_bf16=bool(cfg.model.get("cpu_bf16", False)), cache_dir=cfg.paths.cache_dir)
+                 checkpoint_dir=output_dir / "checkpoints", resume=cfg.resume,
+                 cpu_bf16=bool(cfg.model.cpu_bf16), cache_dir=cfg.paths.cache_dir)
     results["train"] = {"steps": fitted.steps, "final_loss": fitted.final_loss, "seconds": fitted.seconds,
                         "tokens_per_s": fitted.tokens_per_s, "losses": fitted.losses,
                         "examples": len(mixture.examples), "rows_per_task": mixture.rows_per_task,
@@ -208,7 +207,7 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
 def oracle_allowed(cfg: DictConfig, prep: Prepared) -> list[str]:
     """The tasks whose scored rows may recur in their own train split by design: the oracle's held-out tasks (it
     trains on their train splits; a row repeated across a dataset's own splits is the dataset's, not a leak)."""
-    if not cfg.template.get("train_heldout", False):
+    if not cfg.template.train_heldout:
         return []
     return [t for c in prep.split.heldout for t in prep.catalogue.clusters.get(c, [])]
 
@@ -219,14 +218,14 @@ def indist_variant(train_variant: str) -> str:
     return train_variant if train_variant in VARIANTS else "instruction"
 
 
-def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: dict[str, Any],
+def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: CellResults,
                 metrics: dict[str, float]) -> None:
     """Score the held-out rows under every scoring variant, and the trained tasks' rows in distribution."""
-    scorer = make_scorer(loaded, cfg.scoring, cpu_bf16=bool(cfg.model.get("cpu_bf16", False)))
+    scorer = make_scorer(loaded, cfg.scoring, cpu_bf16=bool(cfg.model.cpu_bf16))
     opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens),
             "options_in_prompt": bool(cfg.template.options_in_prompt),
-            "length_normalize": bool(cfg.scoring.get("length_normalize", False)), "limit": scorer.input_limit(),
-            "held_back": int(cfg.template.get("held_back_templates", 0))}
+            "length_normalize": bool(cfg.scoring.length_normalize), "limit": scorer.input_limit(),
+            "held_back": int(cfg.template.held_back_templates)}
     results["zeroshot"] = {}
     for variant in cfg.template.eval_variants:
         with scoring_faults(cfg, f"scoring the held-out rows with variant {variant!r}"):
@@ -237,7 +236,7 @@ def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: d
     train_variant = cfg.template.train_variant
     if train_variant is not None:
         rows = eval_rows(prep.catalogue, prep.train_tasks, int(cfg.data.indist_eval_per_task),
-                         seed=int(cfg.data.get("eval_sample_seed", 0)))
+                         seed=int(cfg.data.eval_sample_seed))
         variant = indist_variant(train_variant)
         with scoring_faults(cfg, "scoring the in-distribution rows"):
             block, scored = score_variant(scorer, prep.catalogue, rows, variant, cfg.scoring, prefix="indist",
@@ -261,7 +260,7 @@ def scoring_faults(cfg: DictConfig, where: str) -> Iterator[None]:
                                            f"scoring.max_input_len (now {int(cfg.scoring.max_input_len)})") from err
 
 
-def cell_header(cfg: DictConfig, prep: Prepared, loaded: LoadedModel) -> dict[str, Any]:
+def cell_header(cfg: DictConfig, prep: Prepared, loaded: LoadedModel) -> CellResults:
     """The results skeleton: the cell's identity, split, model, config, provenance and data facts."""
     split = prep.split
     return {
@@ -278,7 +277,7 @@ def cell_header(cfg: DictConfig, prep: Prepared, loaded: LoadedModel) -> dict[st
     }
 
 
-def write_results(output_dir: Path, prep: Prepared, results: dict[str, Any], metrics: dict[str, float],
+def write_results(output_dir: Path, prep: Prepared, results: CellResults, metrics: dict[str, float],
                   started: float, tracker: Tracker) -> None:
     """Bad-row counts, metrics and timing into ``results.json`` (atomically, last) and the tracker."""
     catalogue = prep.catalogue
@@ -287,8 +286,7 @@ def write_results(output_dir: Path, prep: Prepared, results: dict[str, Any], met
     results["metrics"] = metrics
     results["seconds"] = time.perf_counter() - started
     tracker.summary(metrics)
-    atomic_write_json(output_dir / RESULTS_FILE, results)
-    tracker.log_results(results, output_dir / RESULTS_FILE)
+    tracker.log_results(results, save_cell_results(output_dir, results))
 
 
 def open_tracker(cfg: DictConfig, prep: Prepared, output_dir: Path, choices: dict[str, str] | None,
@@ -305,12 +303,12 @@ def load_cell_model(cfg: DictConfig, prep: Prepared) -> LoadedModel:
     """The cell's model (a config-built tokenizer learns from the catalogue), LoRA-wrapped when ``train.peft`` is
     set (null = full fine-tuning)."""
     corpus = lambda: tokenizer_corpus(prep.catalogue, variants=list(cfg.template.eval_variants),  # noqa: E731
-                                      held_back=int(cfg.template.get("held_back_templates", 0)))
-    return apply_peft(load_model(cfg.model, corpus=corpus, cache_dir=cfg.paths.cache_dir), cfg.train.get("peft"))
+                                      held_back=int(cfg.template.held_back_templates))
+    return apply_peft(load_model(cfg.model, corpus=corpus, cache_dir=cfg.paths.cache_dir), cfg.train.peft)
 
 
 def run_cell(cfg: DictConfig, output_dir: str | Path, choices: dict[str, str] | None = None,
-             group: str | None = None) -> dict[str, Any]:
+             group: str | None = None) -> CellResults:
     """Train (unless the template is ``untuned``) and score one cell; return and save its results.
 
     ``group`` is the W&B group (experiment and sweep); it defaults to ``experiment_name``.

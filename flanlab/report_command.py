@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from flanlab.analysis.console import print_report
+from flanlab.analysis.html_report import write_html
 from flanlab.analysis.sweep_report import write_report
 
 
@@ -24,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"flanlab report: error: {root} is not a folder", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else root
-    report = write_report(root, out, figures=not args.no_figures, n_resamples=args.resamples, html=args.html)
+    report = write_report(root, out, figures=not args.no_figures, n_resamples=args.resamples)
+    if args.html:
+        report.html = write_html(report, root, out)
     print_report(report, root, out)
     return 0
 

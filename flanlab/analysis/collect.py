@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,18 +9,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flanlab.scoring.estimand import TaskKey, clusters_and_mean, task_scores
-
-RESULTS_FILE = "results.json"
+from flanlab.estimand.rollup import TaskKey, clusters_and_mean, task_scores
+from flanlab.results import RESULTS_FILE, read_cell_results
 
 
 def load_cells(root: str | Path) -> list[dict]:
     """All complete cells under ``root`` (any depth), with their folder recorded."""
     cells = []
     for path in sorted(Path(root).rglob(RESULTS_FILE)):
-        data = json.loads(path.read_text())
-        data["dir"] = str(path.parent)
-        cells.append(data)
+        data = read_cell_results(path.parent)
+        if data is None:
+            continue  # unreadable (cut off mid-copy): not a complete cell
+        cells.append({**data, "dir": str(path.parent)})
     return cells
 
 
@@ -31,22 +30,6 @@ def variant_clusters(block: dict) -> dict[str, float]:
     if "clusters" in block:
         return block["clusters"]
     return clusters_and_mean(task_scores(block["tasks"]))[0]
-
-
-def scores_frame(cells: list[dict]) -> pd.DataFrame:
-    """One row per (cell, scoring variant, held-out cluster): the stored template-averaged cluster score."""
-    rows = []
-    for cell in cells:
-        info = cell["cell"]
-        for variant, block in cell.get("zeroshot", {}).items():
-            for cluster, score in variant_clusters(block).items():
-                rows.append({
-                    "arm": arm_of(cell), "train_variant": info["train_variant"], "eval_variant": variant,
-                    "cluster": cluster, "seed": info["seed"], "model": info["model"], "score": score,
-                    "dir": cell["dir"], "heldout": "+".join(info["heldout"]),
-                    "n_train_clusters": len(cell.get("split", {}).get("train", [])),
-                })
-    return pd.DataFrame(rows)
 
 
 def loss_frame(cells: list[dict]) -> pd.DataFrame:

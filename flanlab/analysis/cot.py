@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from flanlab.analysis.collect import GroupData, arm_of
-from flanlab.analysis.stats import MEAN, compare
-from flanlab.scoring.bootstrap import holm
+from flanlab.analysis.stats import MEAN_ROW, compare
+from flanlab.estimand.bootstrap import holm
+from flanlab.estimand.rollup import MEAN_KEY
 from flanlab.templates.cot import COT
 
 DIRECT = "instruction"
@@ -51,7 +52,7 @@ def two_by_two(ablation: pd.DataFrame, cells: list[dict]) -> pd.DataFrame:
     """One row per (arm, scoring) on the held-out mean: score and CI, and the CoT marker counts."""
     if ablation.empty:
         return pd.DataFrame()
-    rows = ablation[(ablation["cluster"] == MEAN) & ablation["eval_variant"].isin(list(SCORING))]
+    rows = ablation[(ablation["cluster"] == MEAN_ROW) & ablation["eval_variant"].isin(list(SCORING))]
     rates = marker_rates(cells)
     out = []
     for _, r in rows.iterrows():
@@ -95,9 +96,9 @@ def differences(groups: dict[tuple, GroupData], *, n_resamples: int = 1000, seed
         if a not in groups or b not in groups:
             continue
         test = compare(groups[a], groups[b], n_resamples=n_resamples, seed=seed)
-        if test is None or (MEAN,) not in test:
+        if test is None or MEAN_KEY not in test:
             continue
-        r = test[(MEAN,)]
+        r = test[MEAN_KEY]
         rows.append({"comparison": name, "diff": r["diff"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
                      "p_value": r["p"], "seeds": test["seeds"], "ci_kind": test["ci_kind"]})
     table = pd.DataFrame(rows)

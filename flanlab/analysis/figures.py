@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from flanlab.analysis.stats import ALL
+from flanlab.analysis.stats import MEAN_ROW
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 FULL_WIDTH, COLUMN_WIDTH = 7.0, 3.4  # inches
@@ -71,7 +71,7 @@ def plot_template_ablation(summary: pd.DataFrame, baseline_eval: str = "instruct
     labels = dict(zip(summary["arm"], summary.get("label", summary["arm"]), strict=True))
     tuned = summary[summary["arm"] != "untuned"]
     pairs = _pairs(tuned)
-    clusters = [ALL, *sorted(c for c in summary["cluster"].unique() if c != ALL)]
+    clusters = [MEAN_ROW, *sorted(c for c in summary["cluster"].unique() if c != MEAN_ROW)]
     metrics = [("score", "Held-out zero-shot score")]
     for name, title in (("type_acc", "Type accuracy (format)"), ("acc_given_type", "Accuracy given type (content)")):
         if name in tuned and tuned[name].notna().any():
@@ -87,7 +87,7 @@ def plot_template_ablation(summary: pd.DataFrame, baseline_eval: str = "instruct
                 ax.axhline(float(base[metric].iloc[0]), color="black", ls="--", lw=0.9,
                            label=label(labels.get("untuned", "untuned"), baseline_eval))
             if row == 0:
-                ax.set_title("Mean of held-out clusters" if cluster == ALL else cluster.replace("_", " "))
+                ax.set_title("Mean of held-out clusters" if cluster == MEAN_ROW else cluster.replace("_", " "))
             ax.set_xticks([])
             ax.set_ylim(0, 1)
         axes[row][0].set_ylabel(ylabel)
@@ -106,13 +106,14 @@ def plot_num_clusters(summary: pd.DataFrame) -> plt.Figure:
     if "eval_variant" in summary and (summary["eval_variant"] == "instruction").any():
         summary = summary[summary["eval_variant"] == "instruction"]
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.4))
-    clusters = [ALL, *sorted(c for c in summary["cluster"].unique() if c != ALL)]
+    clusters = [MEAN_ROW, *sorted(c for c in summary["cluster"].unique() if c != MEAN_ROW)]
     for i, cluster in enumerate(clusters):
         part = summary[summary["cluster"] == cluster].sort_values("n_train_clusters")
-        style = {"lw": 2.0, "color": "black"} if cluster == ALL else {"lw": 1.0, "color": OKABE_ITO[i % 8], "ls": "-"}
+        own = {"lw": 1.0, "color": OKABE_ITO[i % 8], "ls": "-"}
+        style = {"lw": 2.0, "color": "black"} if cluster == MEAN_ROW else own
         ax.errorbar(part["n_train_clusters"], part["score"], capsize=2, marker="o", ms=3,
                     yerr=[part["score"] - part["ci_low"], part["ci_high"] - part["score"]],
-                    label="Mean of held-out" if cluster == ALL else cluster.replace("_", " "), **style)
+                    label="Mean of held-out" if cluster == MEAN_ROW else cluster.replace("_", " "), **style)
     ax.set_xlabel("Number of training clusters")
     ax.set_ylabel("Held-out zero-shot score")
     ax.set_xticks(sorted(summary["n_train_clusters"].unique()))
@@ -173,7 +174,7 @@ def plot_reliance_override(reliance: pd.DataFrame, override: pd.DataFrame) -> pl
             (left, reliance, "reliance", [None], "Reliance: instruction − null_prompt"),
             (right, override, "override", sorted(override["eval_variant"].unique()) if not override.empty else [],
              "Override rate (follows the stated task)")):
-        part = frame[frame["cluster"] == ALL] if not frame.empty else frame
+        part = frame[frame["cluster"] == MEAN_ROW] if not frame.empty else frame
         arms = list(dict.fromkeys(part["arm"])) if not part.empty else []
         width = 0.8 / max(len(groups), 1)
         for g, group in enumerate(groups):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from flanlab.sweeps.cell_state import FAILED_FILE, RESULTS_FILE, read_json, results_stale_reason
+from flanlab.results import RESULTS_FILE, read_cell_results
+from flanlab.sweeps.cell_state import FAILED_FILE, read_json, results_stale_reason
 from flanlab.sweeps.grid import cell_overrides, sweep_overrides
 
 
@@ -15,7 +16,7 @@ def cell_state(cell_dir: Path) -> tuple[str, str]:
     """``(state, detail)`` of one cell folder: complete (with the entries it left out as unavailable, if any),
     failed (with the error) or incomplete."""
     if (cell_dir / RESULTS_FILE).exists():
-        data = read_json(cell_dir / RESULTS_FILE) or {}
+        data = read_cell_results(cell_dir) or {}
         skipped = sorted(((data.get("data") or {}).get("unavailable") or {}).get("skipped") or {})
         return "complete", (f"left out as unavailable (data.unavailable=skip): {', '.join(skipped)}"
                             if skipped else "")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from flanlab.analysis.collect import arm_of, config_built, load_cells
+from flanlab.analysis.collect import arm_of, config_built
 from flanlab.analysis.grid_status import stale_results
 from flanlab.analysis.sweep_report import (
     Report,
@@ -26,7 +26,7 @@ from flanlab.analysis.sweep_report import (
     is_num_clusters_cell,
     summary_notes,
     summary_rows,
-    task_rows,
+    task_table_text,
 )
 from flanlab.analysis.tables import VARIANT_ORDER, template_spread
 
@@ -126,7 +126,7 @@ def ablation_section(report: Report) -> str:
     parts += [figure(p, p.stem.replace("_", " ")) for p in report.figures if p.suffix == ".png"]
     parts += ["<h3>Score per cluster (means over seeds)</h3>", table(report.wide, index=True)]
     if not report.tasks.empty:
-        parts += ["<details><summary>Per held-out task</summary>", table(task_rows(report.tasks)), "</details>"]
+        parts += ["<details><summary>Per held-out task</summary>", table(task_table_text(report.tasks)), "</details>"]
     if not report.num_clusters.empty:
         cols = ["eval_variant", "n_train_clusters", "cluster", "seeds", "score", "ci_low", "ci_high", "ci_kind"]
         parts += ["<h3>Held-out score by number of training clusters</h3>", table(report.num_clusters[cols])]
@@ -277,9 +277,7 @@ def config_section(cells: list[dict], root: Path) -> str:
 def render_html(report: Report, root: str | Path, out: str | Path) -> str:
     """The whole page for ``report`` of the grid under ``root``, with links relative to ``out``."""
     root, out = Path(root).resolve(), Path(out).resolve()
-    cells = load_cells(root)
-    for cell in cells:
-        cell["dir"] = str(Path(cell["dir"]).resolve())
+    cells = [{**cell, "dir": str(Path(cell["dir"]).resolve())} for cell in report.cells]
     ablation_cells = [c for c in cells if not is_num_clusters_cell(c)]
     sections = [ablation_section(report), headline_section(report.headline),
                 status_section(report, root, out, stale_results(cells)), indist_section(report, ablation_cells),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flanlab.tasks.catalogue import Catalogue
-from flanlab.tasks.spec import Prompt
+from flanlab.templates.prompt import Prompt
 from flanlab.templates.variants import check_variant, render
 
 

@@ -13,7 +13,10 @@ class SweepReport(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from flanlab.analysis.console import print_report
+        from flanlab.analysis.html_report import write_html
         from flanlab.analysis.sweep_report import write_report
 
         root = config.hydra.sweep.dir
-        print_report(write_report(root), root, root)
+        report = write_report(root)
+        report.html = write_html(report, root, root)
+        print_report(report, root, root)

@@ -23,9 +23,9 @@ import pandas as pd
 from scipy.stats import kendalltau
 
 from flanlab.analysis.collect import GroupData, TaskKey, arm_of
-from flanlab.analysis.stats import MEAN, RATIO, compare
-from flanlab.scoring.bootstrap import MIN_SEEDS_FOR_P, hierarchical_bootstrap, holm
-from flanlab.scoring.estimand import clusters_and_mean
+from flanlab.analysis.stats import MEAN_ROW, RATIO, compare
+from flanlab.estimand.bootstrap import MIN_SEEDS_FOR_P, hierarchical_bootstrap, holm
+from flanlab.estimand.rollup import MEAN_KEY, clusters_and_mean
 from flanlab.templates.variants import OVERRIDE_VARIANTS, SEMANTIC_VARIANTS, VARIANTS
 
 NULL, INSTRUCTION = "null_prompt", "instruction"
@@ -38,14 +38,14 @@ def is_semantics(groups: dict[tuple, GroupData]) -> bool:
 
 def _levels(boot: dict) -> list[tuple[str, tuple]]:
     clusters = sorted(k[1] for k in boot if isinstance(k, tuple) and k[0] == "cluster")
-    return [*((c, ("cluster", c)) for c in clusters), (MEAN, (MEAN,))]
+    return [*((c, ("cluster", c)) for c in clusters), (MEAN_ROW, MEAN_KEY)]
 
 
 def matrix_table(ablation: pd.DataFrame) -> pd.DataFrame:
     """Long: one row per (training arm, scoring variant), the held-out mean and its CI, in variant order."""
     if ablation.empty:
         return pd.DataFrame()
-    rows = ablation[ablation["cluster"] == MEAN]
+    rows = ablation[ablation["cluster"] == MEAN_ROW]
     cols = [c for c in ("label", "arm", "eval_variant", "seeds", "score", "ci_low", "ci_high", "ci_kind") if c in rows]
     rank = {v: i for i, v in enumerate(VARIANTS)}
     out = rows[cols].copy()
@@ -89,7 +89,7 @@ def override_table(groups: dict[tuple, GroupData], *, n_resamples: int = 1000, s
             continue
         boot = hierarchical_bootstrap(ratio, n_resamples, seed, resample_seeds=len(group.seeds) >= MIN_SEEDS_FOR_P)
         for cluster, key in _levels(boot):
-            told = sum(int(den.sum()) for (c, _), (_, den) in ratio.items() if cluster in (MEAN, c))
+            told = sum(int(den.sum()) for (c, _), (_, den) in ratio.items() if cluster in (MEAN_ROW, c))
             r = boot[key]
             rows.append({"arm": arm, "eval_variant": variant, "cluster": cluster, "override": r["value"],
                          "ci_low": r["ci_low"], "ci_high": r["ci_high"], "items": told, "seeds": len(group.seeds),
@@ -100,7 +100,7 @@ def override_table(groups: dict[tuple, GroupData], *, n_resamples: int = 1000, s
 def _cluster_mean(values: dict[TaskKey, float]) -> dict[str, float]:
     """Tasks → clusters, then the mean over clusters, by the estimand (``flanlab.scoring.estimand``)."""
     clusters, mean = clusters_and_mean({k: v for k, v in values.items() if np.isfinite(v)})
-    return {**clusters, MEAN: mean}
+    return {**clusters, MEAN_ROW: mean}
 
 
 def floor_table(groups: dict[tuple, GroupData], ablation: pd.DataFrame) -> pd.DataFrame:
@@ -146,12 +146,12 @@ def spread_table(groups: dict[tuple, GroupData], cells: Sequence[dict], variant:
         ens = ensemble_ratio([c for c in cells if arm_of(c) == arm], variant, group.seeds)
         boot = hierarchical_bootstrap(ens, n_resamples, seed, resample_seeds=len(group.seeds) >= MIN_SEEDS_FOR_P) \
             if ens else {}
-        e = boot.get((MEAN,), {})
+        e = boot.get(MEAN_KEY, {})
         size = max((v.size for v in per_task.values()), default=0)
         rows.append({"arm": arm, "eval_variant": variant, "templates": size,
                      "range": _mean(s[0] for s in stats), "iqr": _mean(s[1] for s in stats),
                      "sd": _mean(s[2] for s in stats), "mean_template": _cluster_mean(
-                         {k: float(np.mean(v)) for k, v in per_task.items()})[MEAN],
+                         {k: float(np.mean(v)) for k, v in per_task.items()})[MEAN_ROW],
                      "ensemble": e.get("value", np.nan), "ensemble_ci_low": e.get("ci_low", np.nan),
                      "ensemble_ci_high": e.get("ci_high", np.nan), "kendall_tau": tau})
     return pd.DataFrame(rows)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from flanlab.analysis import semantics as sem
 from flanlab.analysis.collect import GroupData
-from flanlab.analysis.stats import MEAN
+from flanlab.analysis.stats import MEAN_ROW
 from flanlab.analysis.tables import save_study_tables
 
 TABLES = ("matrix", "reliance", "override", "floors", "spread")
@@ -55,14 +55,14 @@ def reliance_override_markdown(reliance: pd.DataFrame, override: pd.DataFrame) -
     rows = []
     for arm in arms:
         row = {"trained with": arm}
-        r = reliance[(reliance["arm"] == arm) & (reliance["cluster"] == MEAN)] if not reliance.empty else reliance
+        r = reliance[(reliance["arm"] == arm) & (reliance["cluster"] == MEAN_ROW)] if not reliance.empty else reliance
         if not r.empty:
             r = r.iloc[0]
             row |= {"reliance (instruction − null_prompt)": _ci(r["reliance"], r["ci_low"], r["ci_high"], sign=True),
                     "p": _p(r["p_value"]), "p_holm": _p(r["p_holm"])}
         for variant in sem.OVERRIDE_VARIANTS:
             o = override[(override["arm"] == arm) & (override["eval_variant"] == variant)
-                         & (override["cluster"] == MEAN)] if not override.empty else override
+                         & (override["cluster"] == MEAN_ROW)] if not override.empty else override
             row[f"override: {variant}"] = _ci(o.iloc[0]["override"], o.iloc[0]["ci_low"], o.iloc[0]["ci_high"]) \
                 if not o.empty else ""
         rows.append(row)
@@ -75,7 +75,7 @@ def floors_markdown(floors: pd.DataFrame) -> str:
     text = floors.assign(cell=[_ci(v, lo, hi) for v, lo, hi in
                                zip(floors["score"], floors["ci_low"], floors["ci_high"], strict=True)])
     wide = text.pivot_table(index="floor", columns="cluster", values="cell", aggfunc="first", sort=False)
-    return wide[[*sorted(c for c in wide.columns if c != MEAN), MEAN]].reset_index().to_markdown(index=False)
+    return wide[[*sorted(c for c in wide.columns if c != MEAN_ROW), MEAN_ROW]].reset_index().to_markdown(index=False)
 
 
 def spread_markdown(spread: pd.DataFrame) -> str:

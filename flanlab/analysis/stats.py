@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from flanlab.analysis.collect import GroupData, TaskKey
-from flanlab.scoring.bootstrap import (
+from flanlab.estimand.bootstrap import (
     MIN_SEEDS_FOR_P,
     draw_hierarchical,
     hierarchical_bootstrap,
@@ -26,9 +26,9 @@ from flanlab.scoring.bootstrap import (
     identity_draws,
     paired_hierarchical_bootstrap,
 )
+from flanlab.estimand.rollup import MEAN_KEY
 
-MEAN = "mean"  # the held-out mean row: mean over clusters of the cluster estimand
-ALL = MEAN  # older name of the same row
+MEAN_ROW = "mean"  # the held-out mean row: mean over clusters of the cluster estimand
 RATIO = dict[TaskKey, tuple[np.ndarray, np.ndarray]]
 DIFF_COLUMNS = ("diff_vs_ref", "diff_ci_low", "diff_ci_high", "p_value", "paired_seeds")
 
@@ -53,7 +53,7 @@ def given_type_ratio(group: GroupData) -> RATIO:
 
 
 def _level_keys(clusters: Sequence[str]) -> list[tuple[str, tuple]]:
-    return [*((c, ("cluster", c)) for c in clusters), (MEAN, (MEAN,))]
+    return [*((c, ("cluster", c)) for c in clusters), (MEAN_ROW, MEAN_KEY)]
 
 
 def _seed_sds(ratio: RATIO, n_seeds: int) -> dict[tuple, float]:
@@ -109,7 +109,7 @@ def group_rows(labels: dict, group: GroupData, *, n_resamples: int, seed: int,
     sds = _seed_sds(acc, len(group.seeds))
     rows = []
     for cluster, key in _level_keys(clusters):
-        n = sum(int(a.shape[2]) for (c, _), a in group.correct.items() if cluster in (MEAN, c))
+        n = sum(int(a.shape[2]) for (c, _), a in group.correct.items() if cluster in (MEAN_ROW, c))
         rows.append({**base, "cluster": cluster, "n": n, **_score(key, boot),
                      "seed_sd": sds.get(key, np.nan),
                      **_metric("type_acc", key, typed[0]), **_metric("acc_given_type", key, typed[1])})

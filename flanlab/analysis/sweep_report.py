@@ -19,12 +19,13 @@ from flanlab.analysis.collect import GroupData, arm_of, group_cells, load_cells
 from flanlab.analysis.cot import build_cot
 from flanlab.analysis.grid_status import grid_status
 from flanlab.analysis.semantics_report import build_semantics, write_semantics
-from flanlab.analysis.stats import MEAN, add_baseline, apply_holm, compare, needs_seeds_note, summarize
+from flanlab.analysis.stats import MEAN_ROW, add_baseline, apply_holm, compare, needs_seeds_note, summarize
 from flanlab.analysis.tables import VARIANT_ORDER, indist_table, save_table
+from flanlab.estimand.rollup import MEAN_KEY
 
 REFERENCE = ("instruction", "instruction")  # (arm, scoring variant) every row is compared with
 HEADLINE = (("instruction", "instruction"), ("no_template", "instruction"))
-SHUFFLED = (("shuffled_instruction", "instruction"), ("no_template", "instruction"))
+SHUFFLED_CONTROL = (("shuffled_instruction", "instruction"), ("no_template", "instruction"))
 RANDOM_INIT = "random init"
 
 
@@ -38,9 +39,10 @@ class Report:
     tasks: pd.DataFrame = field(default_factory=pd.DataFrame)  # per held-out task
     headline: dict = field(default_factory=dict)  # what report.json carries
     figures: list[Path] = field(default_factory=list)
-    html: Path | None = None  # report.html, once written
+    html: Path | None = None  # report.html, once a caller has written it (flanlab.analysis.html_report.write_html)
     semantics: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.semantics_report
     cot: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.cot (docs/cot.md)
+    cells: list[dict] = field(default_factory=list)  # the loaded results.json of every complete cell
 
 
 def is_num_clusters_cell(cell: dict) -> bool:
@@ -57,7 +59,7 @@ def _sort(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         return frame
     rank = {v: i for i, v in enumerate(VARIANT_ORDER)}
     key = frame.apply(lambda r: (rank.get(r["arm"], 99), r["arm"], rank.get(r["eval_variant"], 99),
-                                 *(r[c] == MEAN if c == "cluster" else r[c] for c in keys)), axis=1)
+                                 *(r[c] == MEAN_ROW if c == "cluster" else r[c] for c in keys)), axis=1)
     return frame.loc[key.sort_values().index].reset_index(drop=True)
 
 
@@ -78,7 +80,7 @@ def wide_table(ablation: pd.DataFrame) -> pd.DataFrame:
     if ablation.empty:
         return pd.DataFrame()
     table = ablation.pivot_table(index=["arm", "eval_variant"], columns="cluster", values="score", aggfunc="first")
-    table = table[[*sorted(c for c in table.columns if c != MEAN), MEAN]]
+    table = table[[*sorted(c for c in table.columns if c != MEAN_ROW), MEAN_ROW]]
     order = _sort(table.reset_index()[["arm", "eval_variant"]], [])
     table = table.loc[list(zip(order["arm"], order["eval_variant"], strict=True))]
     table.index.names = ["train_variant", "eval_variant"]
@@ -102,9 +104,10 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
         groups = group_cells(ablation_cells, lambda c, v: (arm_of(c), v))
         reference = REFERENCE if REFERENCE in groups else None
         ablation, tasks = summarize(groups, ["arm", "eval_variant"], reference, n_resamples=n_resamples, seed=seed)
-        shuffled = compare(groups[SHUFFLED[0]], groups[SHUFFLED[1]], n_resamples=n_resamples, seed=seed) \
-            if all(k in groups for k in SHUFFLED) else None
-        ablation, shuffled_holm = apply_holm(ablation, [shuffled[(MEAN,)]["p"]] if shuffled else [])
+        trained, plain = SHUFFLED_CONTROL
+        shuffled = compare(groups[trained], groups[plain], n_resamples=n_resamples, seed=seed) \
+            if all(k in groups for k in SHUFFLED_CONTROL) else None
+        ablation, shuffled_holm = apply_holm(ablation, [shuffled[MEAN_KEY]["p"]] if shuffled else [])
         ablation = _sort(_labelled(add_baseline(ablation), groups), ["cluster"])
         tasks = _sort(_labelled(tasks, groups), ["cluster", "task"])
         headline = headline_json(ablation, groups, ablation_cells, shuffled, shuffled_holm)
@@ -113,7 +116,7 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
     num_clusters = _num_clusters(cluster_cells, n_resamples, seed) if cluster_cells else pd.DataFrame()
     return Report(ablation=ablation, wide=wide_table(ablation), indist=indist_table(ablation_cells),
                   num_clusters=num_clusters, status=grid_status(root), tasks=tasks, headline=headline,
-                  semantics=semantics, cot=cot)
+                  semantics=semantics, cot=cot, cells=cells)
 
 
 def _num(x: object) -> float | None:
@@ -126,7 +129,7 @@ def _num(x: object) -> float | None:
 
 
 def _row(table: pd.DataFrame, arm: str, variant: str = "instruction") -> pd.Series | None:
-    hit = table[(table["arm"] == arm) & (table["eval_variant"] == variant) & (table["cluster"] == MEAN)]
+    hit = table[(table["arm"] == arm) & (table["eval_variant"] == variant) & (table["cluster"] == MEAN_ROW)]
     return None if hit.empty else hit.iloc[0]
 
 
@@ -137,7 +140,7 @@ def _interval(row: pd.Series | None, prefix: str) -> dict | None:
     return {"value": _num(row[prefix]), "ci_low": _num(row[lo]), "ci_high": _num(row[hi])}
 
 
-def ambiguity(cells: list[dict]) -> float | None:
+def mean_ambiguity(cells: list[dict]) -> float | None:
     """The ambiguous fraction of the no-template training inputs (``data.ambiguity``), if any cell records it."""
     values = []
     for cell in sorted(cells, key=lambda c: arm_of(c) != "no_template"):
@@ -170,11 +173,11 @@ def headline_json(table: pd.DataFrame, groups: dict[tuple, GroupData], cells: li
                             for arm in dict.fromkeys(table["arm"]) if _row(table, arm) is not None}
     out["oracle_heldout"] = _interval(_row(table, "oracle"), "score")
     out["shuffled_vs_no_template"] = None if shuffled is None else {
-        "diff": _num(shuffled[(MEAN,)]["diff"]), "ci_low": _num(shuffled[(MEAN,)]["ci_low"]),
-        "ci_high": _num(shuffled[(MEAN,)]["ci_high"]),
-        "p": _num(shuffled[(MEAN,)]["p"]), "p_holm": _num(shuffled_holm[0]) if shuffled_holm else None,
+        "diff": _num(shuffled[MEAN_KEY]["diff"]), "ci_low": _num(shuffled[MEAN_KEY]["ci_low"]),
+        "ci_high": _num(shuffled[MEAN_KEY]["ci_high"]),
+        "p": _num(shuffled[MEAN_KEY]["p"]), "p_holm": _num(shuffled_holm[0]) if shuffled_holm else None,
         "ci_kind": shuffled["ci_kind"]}
-    out["ambiguity"] = ambiguity(cells)
+    out["ambiguity"] = mean_ambiguity(cells)
     out["table"] = _records(table)
     return out
 
@@ -215,13 +218,13 @@ def summary_rows(summary: pd.DataFrame) -> pd.DataFrame:
     """One row of text per (arm, scoring variant): each cluster's score [CI], the mean [CI], type accuracy and
     accuracy given type (format vs content), Δ vs instruction [CI] with p and p_holm, and the untuned or
     random-init baseline."""
-    clusters = sorted(c for c in summary["cluster"].unique() if c != MEAN)
+    clusters = sorted(c for c in summary["cluster"].unique() if c != MEAN_ROW)
     base_label = summary["baseline_label"].dropna().iloc[0] if "baseline_label" in summary and \
         summary["baseline_label"].notna().any() else "untuned"
     rows = []
     for (_, _), part in summary.groupby(["arm", "eval_variant"], sort=False):
         by = part.set_index("cluster")
-        m = by.loc[MEAN]
+        m = by.loc[MEAN_ROW]
         ex = m["ci_kind"] == "examples"
         row = {"trained with": m.get("label", m["arm"]), "scored with": m["eval_variant"], "seeds": int(m["seeds"])}
         row |= {c: _with_ci(by.loc[c, "score"], by.loc[c, "ci_low"], by.loc[c, "ci_high"], ex) if c in by.index
@@ -251,11 +254,11 @@ def summary_notes(summary: pd.DataFrame) -> list[str]:
 
 
 def task_markdown(tasks: pd.DataFrame) -> str:
-    """The per-task table (``task_rows``) in Markdown."""
-    return "" if tasks.empty else task_rows(tasks).to_markdown(index=False)
+    """The per-task table (``task_table_text``) in Markdown."""
+    return "" if tasks.empty else task_table_text(tasks).to_markdown(index=False)
 
 
-def task_rows(tasks: pd.DataFrame) -> pd.DataFrame:
+def task_table_text(tasks: pd.DataFrame) -> pd.DataFrame:
     """The per-task table as text: accuracy [CI], chance, majority baseline, type accuracy, accuracy given type
     [CI], chance given type, and the options picked most often."""
     return pd.DataFrame({
@@ -273,9 +276,14 @@ def task_rows(tasks: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_report(root: str | Path, out_dir: str | Path | None = None, *, figures: bool = True,
-                 n_resamples: int = 1000, html: bool = True) -> Report:
-    """Build the report for ``root``; save tables (CSV, Markdown, Parquet), ``report.json``, figures and (unless
-    ``html`` is false) the self-contained ``report.html`` (``flanlab.analysis.html_report``)."""
+                 n_resamples: int = 1000, html: bool = False) -> Report:
+    """Build the report for ``root``; save tables (CSV, Markdown, Parquet), ``report.json`` and figures. The
+    self-contained ``report.html`` is the caller's to write, from the returned report
+    (``flanlab.analysis.html_report.write_html``), so this module never imports the page's; ``html`` must stay
+    false (kept for callers that said so)."""
+    if html:
+        raise TypeError("write_report no longer writes report.html: call "
+                        "flanlab.analysis.html_report.write_html(report, root, out) with its result")
     from flanlab.io import atomic_write_json, atomic_write_text
 
     out = Path(out_dir or root)
@@ -305,10 +313,6 @@ def write_report(root: str | Path, out_dir: str | Path | None = None, *, figures
         from flanlab.analysis.cot_report import write_cot
 
         report.figures += [p for p in write_cot(report.cot, out, figures=figures) if p.parent.name == "figures"]
-    if html:
-        from flanlab.analysis.html_report import write_html
-
-        report.html = write_html(report, root, out)
     return report
 
 

@@ -1,4 +1,5 @@
-"""The ablation's comparison table: one row per (trained with, scored with), one column per cluster."""
+"""Report tables beside the main one (which ``flanlab.analysis.sweep_report`` builds from ``flanlab.analysis.stats``):
+in-distribution accuracy, the per-template spread, and saving tables as CSV, Markdown and Parquet."""
 
 from __future__ import annotations
 
@@ -11,20 +12,6 @@ from flanlab.io import atomic_write_text
 
 VARIANT_ORDER = ["instruction", "dataset_name", "no_template", "opaque_tag", "shuffled_instruction", "oracle",
                  "untuned"]
-
-
-def ablation_table(scores: pd.DataFrame) -> pd.DataFrame:
-    """Mean score (over seeds) per (train variant, eval variant) row and held-out cluster column, plus the mean."""
-    if scores.empty:
-        return pd.DataFrame()
-    table = scores.pivot_table(index=["train_variant", "eval_variant"], columns="cluster", values="score",
-                               aggfunc="mean")
-    table["mean"] = table.mean(axis=1)
-    rank = {v: i for i, v in enumerate(VARIANT_ORDER)}
-    order = sorted(table.index, key=lambda ix: (rank.get(ix[0], 99), rank.get(ix[1], 99)))
-    table = table.loc[order]
-    table.columns.name = None
-    return table
 
 
 def indist_table(cells: list[dict]) -> pd.DataFrame:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flanlab.data.token_layout import bos_prefix
-from flanlab.tasks.spec import Prompt, TaskSpec
+from flanlab.tasks.spec import TaskSpec
+from flanlab.templates.prompt import Prompt
 
 _WORD_END = re.compile(r"\S+")
 

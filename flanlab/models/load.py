@@ -64,7 +64,7 @@ def load_model(
             f"model {cfg.name!r}: unknown arch {arch!r} (config key `model.arch`); valid: {', '.join(ARCHS)}")
     if cfg.source == "pretrained":
         auto = AutoModelForSeq2SeqLM if arch == "seq2seq" else AutoModelForCausalLM
-        trust = cfg.get("trust_remote_code", False)
+        trust = cfg.trust_remote_code
         if not isinstance(trust, bool):  # bool("false") is True: accept only a real boolean
             raise ConfigError(f"model {cfg.name!r}: model.trust_remote_code must be true or false, got {trust!r}")
         name = str(cfg.name_or_path)

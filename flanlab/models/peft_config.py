@@ -35,16 +35,17 @@ def resolve_peft_config(spec: str | DictConfig | dict | None) -> DictConfig | No
             raise unknown("peft preset", spec, presets(), key="train.peft")
         return OmegaConf.load(PRESET_DIR / f"{spec}.yaml")
     cfg = OmegaConf.create(spec) if isinstance(spec, dict) else spec
-    if cfg.get("method") not in METHODS:
-        raise unknown("peft method", cfg.get("method"), METHODS, key="train.peft.method")
+    method = cfg.method if "method" in cfg else None  # a user's mapping, checked here before it is merged
+    if method not in METHODS:
+        raise unknown("peft method", method, METHODS, key="train.peft.method")
     return OmegaConf.merge(OmegaConf.load(PRESET_DIR / f"{cfg.method}.yaml"), cfg)  # unset keys take the preset's
 
 
 def lora_targets(model_type: str, cfg: DictConfig, model_name: str | None = None) -> list[str]:
     """Configured targets, else the preset's ``default_targets[model_type]``, else peft's own table."""
-    if cfg.get("target_modules"):
+    if cfg.target_modules:
         return list(cfg.target_modules)
-    defaults = cfg.get("default_targets") or {}
+    defaults = cfg.default_targets or {}
     if model_type in defaults:
         return list(defaults[model_type])
     table = peft_lora_table()

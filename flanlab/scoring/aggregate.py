@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from flanlab.scoring.bootstrap import bootstrap_ci, resampled_means
-from flanlab.scoring.estimand import MEAN, TaskKey, clusters_and_mean, levels, task_scores
+from flanlab.estimand.bootstrap import bootstrap_ci, resampled_means
+from flanlab.estimand.rollup import MEAN_KEY, TaskKey, clusters_and_mean, levels, task_scores
 from flanlab.scoring.zeroshot import TemplateResult
 
 LEVEL = 0.95
@@ -84,7 +84,8 @@ def cluster_cis(results: Sequence[TemplateResult], n_resamples: int = 1000,
         out[c] = _percentiles(levels(draws)[("cluster", c)])
     if matrices:
         rng = np.random.default_rng(seed)
-        out["mean"] = _percentiles(levels({k: resampled_means(m, n_resamples, rng) for k, m in matrices.items()})[MEAN])
+        resampled = {k: resampled_means(m, n_resamples, rng) for k, m in matrices.items()}
+        out["mean"] = _percentiles(levels(resampled)[MEAN_KEY])
     return out
 
 

@@ -15,16 +15,14 @@ from flanlab.data.cot_mix import check_cot_fraction
 from flanlab.errors import ConfigError
 from flanlab.templates.cot import COT
 
-COT_MAX_NEW_TOKENS = 48
-
 
 def mixture_options(cfg: DictConfig) -> dict[str, Any]:
-    """``build_mixture``'s keyword arguments from ``cfg.mixture`` (absent: examples-proportional, no CoT)."""
-    mix = cfg.get("mixture") or {}
-    rates = mix.get("rates")
-    return {"cot_fraction": float(mix.get("cot_fraction", 0.0) or 0.0),
+    """``build_mixture``'s keyword arguments from ``cfg.mixture``."""
+    mix = cfg.mixture
+    rates = mix.rates
+    return {"cot_fraction": float(mix.cot_fraction or 0.0),
             "rates": OmegaConf.to_container(rates) if isinstance(rates, DictConfig) else rates,
-            "size": mix.get("size")}
+            "size": mix.size}
 
 
 def cot_fraction(cfg: DictConfig) -> float:
@@ -41,7 +39,7 @@ def cot_scoring(cfg: DictConfig, variant: str, opts: dict[str, Any]) -> dict[str
     """Scoring options for one variant: ``cot`` generates up to ``scoring.cot_max_new_tokens`` tokens."""
     if variant != COT:
         return opts
-    return {**opts, "max_new_tokens": int(cfg.scoring.get("cot_max_new_tokens", COT_MAX_NEW_TOKENS))}
+    return {**opts, "max_new_tokens": int(cfg.scoring.cot_max_new_tokens)}
 
 
 def check_cot_config(cfg: DictConfig) -> None:

@@ -42,7 +42,7 @@ def score_variant(scorer: Scorer, catalogue: Catalogue, rows: dict[str, datasets
                   seed: int = 0, **opts: Any) -> tuple[dict[str, Any], dict[str, float]]:
     """Score ``rows`` (and ``dev``, for the best-dev template) under ``variant``; return the stored block
     (``flanlab.scoring.aggregate.summarize``) and its W&B keys."""
-    n_resamples = int(scoring.get("bootstrap_resamples", 0) or 0)
+    n_resamples = int(scoring.bootstrap_resamples or 0)
     per_template = score_tasks(scorer, catalogue, rows, variant, **opts)
     dev_results = score_tasks(scorer, catalogue, dev, variant, **opts) if dev else None
     block = summarize(per_template, n_resamples=n_resamples, seed=seed, dev=dev_results)
@@ -53,6 +53,6 @@ def heldout_dev(catalogue: Catalogue, tasks: list[str],
                 scoring: DictConfig) -> tuple[dict[str, datasets.Dataset] | None, dict[str, list[int]]]:
     """The dev slice for the best-dev-template figure (None when ``scoring.best_dev_rows`` is 0), and the train-row
     indices it took from tasks with no dev split (``dev_rows``)."""
-    cap = int(scoring.get("best_dev_rows", 0) or 0)
-    return dev_rows(catalogue, tasks, cap, str(scoring.get("dev_split", "dev"))) if cap else (None, {})
+    cap = int(scoring.best_dev_rows or 0)
+    return dev_rows(catalogue, tasks, cap, str(scoring.dev_split)) if cap else (None, {})
 

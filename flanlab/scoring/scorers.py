@@ -38,7 +38,7 @@ from typing import Protocol
 
 import torch
 import torch.nn.functional as F
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 from transformers import DynamicCache, EncoderDecoderCache, StoppingCriteria, StoppingCriteriaList
 
@@ -51,7 +51,6 @@ from flanlab.scoring.batching import Group, RequestBatcher
 from flanlab.training.distributed import device_for
 
 log = logging.getLogger(__name__)
-PRECISIONS = ("auto", "fp32", "bf16")
 EOS_BY_ARCH = {"seq2seq": True, "causal": False}  # include_eos: auto
 
 
@@ -382,19 +381,19 @@ def _progress(cfg) -> bool:
     return bool(OmegaConf.select(cfg, "progress", default=False, throw_on_resolution_failure=False))
 
 
-def make_scorer(loaded, cfg, *, cpu_bf16: bool = False) -> Scorer:
+def make_scorer(loaded, cfg: DictConfig, *, cpu_bf16: bool = False) -> Scorer:
     """The scorer for ``loaded.arch`` from the ``scoring`` config; puts the model on ``scoring.device``.
 
     ``cpu_bf16``: the model config opts in to bf16 autocast on a bf16-capable CPU under ``precision: auto``.
     """
-    device = scoring_device(cfg.get("device", "auto"))
-    dtype = scoring_dtype(device, cfg.get("precision", "auto"), cpu_bf16=cpu_bf16)
+    device = scoring_device(cfg.device)
+    dtype = scoring_dtype(device, cfg.precision, cpu_bf16=cpu_bf16)
     loaded.model.to(device)
     log.info("scoring on %s (%s)", device, "bf16 autocast" if dtype == torch.bfloat16 else "fp32")
-    stops = cfg.get("stop_sequences", ["\n"])
+    stops = cfg.stop_sequences
     return SCORERS[loaded.arch](
         loaded.model, loaded.tokenizer, batch_size=int(cfg.batch_size),
-        include_eos=resolve_include_eos(cfg.get("include_eos", "auto"), loaded.arch),
-        max_input_len=int(cfg.max_input_len), delimiter=str(cfg.get("delimiter", " ")), dtype=dtype,
+        include_eos=resolve_include_eos(cfg.include_eos, loaded.arch),
+        max_input_len=int(cfg.max_input_len), delimiter=str(cfg.delimiter), dtype=dtype,
         stop_sequences=tuple(str(s) for s in (stops or ())), progress=_progress(cfg),
     )

@@ -26,8 +26,9 @@ from flanlab.scoring import cot
 from flanlab.scoring.scorers import Scorer
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.rows import sample_order
-from flanlab.tasks.spec import Prompt, TaskSpec
+from flanlab.tasks.spec import TaskSpec
 from flanlab.templates.cot import COT
+from flanlab.templates.prompt import Prompt
 from flanlab.templates.variants import NO_CONTEXT, VariantContext, render_for_scoring
 
 LOGLIK_OPTIONS = 8     # options whose log-likelihoods each kept prediction lists

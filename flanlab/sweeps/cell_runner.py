@@ -18,13 +18,13 @@ from typing import Any, NamedTuple
 from omegaconf import DictConfig, OmegaConf
 
 from flanlab.errors import ConfigError, FlanlabError, unknown
+from flanlab.results import read_cell_results
 from flanlab.sweeps.cell_state import (
     RESULTS_FILE,
     STALE_POLICIES,
     clear_failed,
     is_complete,
     mark_failed,
-    read_json,
     stale_reason,
 )
 from flanlab.sweeps.keys import cell_key, cell_name
@@ -55,15 +55,15 @@ def current_template_hash(cfg: DictConfig) -> str:
 def _current_commit(cfg: DictConfig) -> str | None:
     from flanlab.provenance import code_version
 
-    return code_version()["commit"] if cfg.get("resume_stale_commit", False) else None
+    return code_version()["commit"] if cfg.resume_stale_commit else None
 
 
 def resume_decision(cfg: DictConfig, output_dir: str | Path, key: str | None = None) -> Resume:
     """Whether the cell in ``output_dir`` runs, is skipped, or stops the sweep as stale."""
-    policy = str(cfg.get("resume_stale", "rerun"))
+    policy = str(cfg.resume_stale)
     if policy not in STALE_POLICIES:
         raise unknown("stale-results policy", policy, STALE_POLICIES, key="resume_stale")
-    if not cfg.get("resume_complete", True) or not is_complete(output_dir, key or stored_key(cfg, output_dir)):
+    if not cfg.resume_complete or not is_complete(output_dir, key or stored_key(cfg, output_dir)):
         return Resume("run")
     try:
         reason = stale_reason(output_dir, current_template_hash(cfg), _current_commit(cfg))
@@ -80,7 +80,7 @@ def resume_decision(cfg: DictConfig, output_dir: str | Path, key: str | None = N
 
 def stored_key(cfg: DictConfig, output_dir: str | Path) -> str:
     """The key complete results of this config carry: with the entries they left out as unavailable, if any."""
-    data = read_json(Path(output_dir) / RESULTS_FILE) or {}
+    data = read_cell_results(output_dir) or {}
     skipped = ((data.get("data") or {}).get("unavailable") or {}).get("skipped") or {}
     return cell_key(cfg, skipped)
 
@@ -91,7 +91,7 @@ def stale_cells(cfg: DictConfig, sweep_dir: Path) -> list[str]:
     current, commit = current_template_hash(cfg), _current_commit(cfg)
     found = []
     for cell in sorted(p for p in sweep_dir.iterdir() if (p / RESULTS_FILE).is_file()):
-        data = read_json(cell / RESULTS_FILE) or {}
+        data = read_cell_results(cell) or {}
         if data.get("config", {}).get("tasks") == tasks and stale_reason(cell, current, commit):
             found.append(cell.name)
     return found

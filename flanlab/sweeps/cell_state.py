@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from flanlab.io import atomic_write_json
+from flanlab.results import RESULTS_FILE, read_cell_results
 
-RESULTS_FILE = "results.json"
+__all__ = ["FAILED_FILE", "RESULTS_FILE", "STALE_POLICIES", "clear_failed", "is_complete", "mark_failed",
+           "read_json", "stale_reason"]
 FAILED_FILE = "failed.json"
 STALE_POLICIES = ("rerun", "keep", "error")
 
@@ -26,7 +28,7 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 def is_complete(output_dir: str | Path, key: str | None = None) -> bool:
     """Whether the folder holds results, and (if ``key`` is given) results of this very config."""
-    data = read_json(Path(output_dir) / RESULTS_FILE)
+    data = read_cell_results(output_dir)
     if data is None:
         return False
     return key is None or data.get("cell", {}).get("key") in (None, key)
@@ -39,7 +41,7 @@ def stale_reason(output_dir: str | Path, current_hash: str, current_commit: str 
     ``current_commit`` is given, the stored commit differs from it. Results written before
     provenance was recorded carry no hash and cannot be told stale; they count as current.
     """
-    data = read_json(Path(output_dir) / RESULTS_FILE)
+    data = read_cell_results(output_dir)
     return None if data is None else results_stale_reason(data, current_hash, current_commit)
 
 

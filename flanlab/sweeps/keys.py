@@ -46,6 +46,8 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
     template = data.get("template")
     if isinstance(template, dict) and template.get("held_back_templates") == 0:
         template.pop("held_back_templates")  # added with the prompt-semantics variants; 0 keeps the old keys
+    if isinstance(template, dict) and template.get("train_heldout") is False:
+        template.pop("train_heldout")  # written out in every template YAML in issue 26 (it was a code default)
     heldout = data.get("heldout")
     if isinstance(heldout, dict) and "name" not in heldout and (name := _legacy_heldout_name(heldout)):
         heldout["name"] = name
@@ -53,6 +55,9 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
         data.pop("mixture")  # added with chain-of-thought (docs/cot.md); the defaults keep the old keys
     if isinstance(data.get("data"), dict) and data["data"].get("unavailable") == "error":
         data["data"].pop("unavailable")  # added with issue 24; the default keeps every earlier cell's key
+    scoring = data.get("scoring")
+    if isinstance(scoring, dict) and scoring.get("cot_max_new_tokens") == 48:
+        scoring.pop("cot_max_new_tokens")  # written out in conf/scoring in issue 26 (it was a code default)
     train = data.get("train")
     if isinstance(train, dict) and train.get("on_nonfinite") == "stop":
         train.pop("on_nonfinite")  # added with issue 25; stopping computes what every earlier cell computed
@@ -95,7 +100,7 @@ def cell_name(cfg: DictConfig) -> str:
     """A readable cell name: ``<template>__<held-out clusters>[__k<n train clusters>]__s<seed>``."""
     heldout = "+".join(cfg.heldout.clusters)
     parts = [str(cfg.template.name), heldout]
-    train_only = cfg.heldout.get("train_only")
+    train_only = cfg.heldout.train_only
     if train_only is not None:
         parts.append(f"k{len(train_only)}")
     parts.append(f"s{cfg.seed}")

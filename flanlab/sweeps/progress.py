@@ -13,8 +13,9 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from flanlab.results import RESULTS_FILE
 from flanlab.sweeps.cell_runner import resume_decision
-from flanlab.sweeps.cell_state import FAILED_FILE, RESULTS_FILE, read_json
+from flanlab.sweeps.cell_state import FAILED_FILE, read_json
 from flanlab.sweeps.grid import expected_overrides
 from flanlab.sweeps.keys import cell_key, cell_name
 

@@ -1,6 +1,6 @@
 """The task catalogue: what each dataset is, and where its rows come from."""
 
 from flanlab.tasks.catalogue import Catalogue
-from flanlab.tasks.spec import Prompt, TaskSpec, Template
+from flanlab.tasks.spec import TaskSpec, Template
 
-__all__ = ["Catalogue", "Prompt", "TaskSpec", "Template"]
+__all__ = ["Catalogue", "TaskSpec", "Template"]

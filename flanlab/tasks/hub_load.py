@@ -46,7 +46,7 @@ def load_hub_split(spec: TaskSpec, split: str, sample: Sample | None = None) -> 
     return datasets.Dataset.from_list(rows, features=stream.features)
 
 
-def split_rows(spec: TaskSpec, split: str) -> int | None:
+def manifest_rows(spec: TaskSpec, split: str) -> int | None:
     """The hub split's row count from the manifest (None if unknown)."""
     record = manifest_record(spec.name)
     if record is None or record.get("repo_id") != spec.hub_path:
@@ -56,7 +56,7 @@ def split_rows(spec: TaskSpec, split: str) -> int | None:
 
 def stream_sample(spec: TaskSpec, split: str, cap: int | None, seed: int, stream_above: int | None) -> Sample | None:
     """A ``Sample`` when the split is over ``stream_above`` rows and at least ten times its cap, else None."""
-    total = split_rows(spec, split)
+    total = manifest_rows(spec, split)
     if cap is None or stream_above is None or total is None or "[" in split:
         return None
     if total <= stream_above or total < 10 * cap:

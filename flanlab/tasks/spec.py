@@ -173,34 +173,6 @@ class TaskSpec:
         return needed
 
 
-@dataclass(frozen=True)
-class Prompt:
-    """One rendered example: structured key plus the text the model sees.
-
-    Identified by ``(task, variant, template_id, options_in_prompt)``; never by an encoded name.
-    ``input`` never ends in whitespace; ``target`` carries no leading space (the model class adds
-    any delimiter it needs).
-    """
-
-    task: str
-    cluster: str
-    variant: str
-    template_id: str
-    input: str
-    target: str
-    options: tuple[str, ...] | None = None
-    label: int | None = None
-    references: tuple[str, ...] = ()
-    row_index: int = -1
-    inverted: bool = False
-    # The prompt-semantics variants (flanlab/templates/semantics.py): the task the prompt *states* when it is not
-    # ``task``, and, within ``options``, the original task's answer and the stated task's answer. ``label`` is
-    # the one that counts; None where a variant does not define them.
-    stated_task: str | None = None
-    original_label: int | None = None
-    stated_label: int | None = None
-
-
 def validate_task(task: TaskSpec, rows: Sequence[Mapping[str, Any]] = ()) -> None:
     """Check a task's structure (and optionally sample rows); raise ValueError naming the problem."""
     if not task.templates:

@@ -13,7 +13,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from flanlab.tasks.spec import Prompt, TaskSpec
+from flanlab.tasks.spec import TaskSpec
+from flanlab.templates.prompt import Prompt
 
 COT = "cot"
 # Fixed prose, written for this project.

@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flanlab.errors import DataError
-from flanlab.tasks.spec import Prompt, TaskSpec, Template
+from flanlab.tasks.spec import TaskSpec, Template
 from flanlab.templates import phrases
 from flanlab.templates.format import finish_input, join_fields, options_block
 from flanlab.templates.pools import Donor, remap
+from flanlab.templates.prompt import Prompt, fill, instruction_values
 
 PLAIN_IDS = {"null_prompt": "null_prompt", "irrelevant": "irrelevant", "misleading_unrelated": "unrelated",
              "simplified": "simplified"}
@@ -32,22 +33,6 @@ def _base(task: TaskSpec, row: Mapping[str, Any], variant: str, template_id: str
                     input=finish_input(text), target=task.references(row)[0], options=task.row_options(row),
                     label=task.label_index(row), references=task.references(row), row_index=row_index)
     return dataclasses.replace(prompt, **changes)
-
-
-def fill(task: TaskSpec, template: Template, values: Mapping[str, Any], row_index: int) -> tuple[str, str]:
-    """``template``'s input and target with ``values``, or a one-line error naming the missing or null field (a
-    null never becomes the word ``None``: the bad-row rule drops such rows first, ``flanlab.tasks.rows``)."""
-    null = next((f for f in template.fields() if f in values and values[f] is None), None)
-    if null is not None:
-        which = f"row {row_index}" if row_index >= 0 else "the row"
-        raise DataError(f"task {task.name!r} template {template.id!r}: {which} has a null {null!r}, which would be "
-                        "rendered as 'None'")
-    try:
-        return template.input.format(**values), template.target.format(**values)
-    except KeyError as err:
-        which = f"row {row_index}" if row_index >= 0 else "the row"
-        raise DataError(f"task {task.name!r} template {template.id!r} names field {err}, which {which} lacks "
-                        f"(it has {sorted(values)})") from None
 
 
 def plain_variant(task: TaskSpec, row: Mapping[str, Any], variant: str, row_index: int,
@@ -93,11 +78,6 @@ def negation_distractor(task: TaskSpec, options: Sequence[str], label: int, row_
     typed = [i for i in others if task.answer_type(options[i]) == task.answer_type(options[label])]
     pool = typed or others
     return pool[zlib.crc32(f"{task.name}:{row_index}".encode()) % len(pool)]
-
-
-def instruction_values(task: TaskSpec, row: Mapping[str, Any], options_text: str) -> dict[str, Any]:
-    """What a task's own template is filled with: the row, its answer and the options text."""
-    return {**row, "answer": task.references(row)[0], "options": options_text}
 
 
 def negated(task: TaskSpec, row: Mapping[str, Any], template: Template, row_index: int,

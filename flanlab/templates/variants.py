@@ -25,15 +25,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flanlab.errors import ConfigError, DataError, unknown
-from flanlab.tasks.spec import Prompt, TaskSpec, Template
+from flanlab.tasks.spec import TaskSpec, Template
 from flanlab.templates import cot, semantics
-from flanlab.templates.format import finish_input, join_fields, options_block
+from flanlab.templates.format import finish_input
 from flanlab.templates.pools import Donor, delusive_donors, related_donors, seen_pool, unseen_pool
+from flanlab.templates.prompt import Prompt, instruction_prompt, plain_input
 
 log = logging.getLogger(__name__)
 
@@ -103,31 +104,6 @@ def opaque_tag(task: TaskSpec) -> str:
     return f"[task {zlib.crc32(task.name.encode()) % 1000:03d}]"
 
 
-def _plain_input(task: TaskSpec, row: Mapping[str, Any], options_in_prompt: bool) -> str:
-    body = join_fields(row, task.input_fields)
-    options = task.row_options(row)
-    if options and options_in_prompt:
-        body = f"{body}\n{options_block(options)}"
-    return body
-
-
-def instruction_prompt(task: TaskSpec, row: Mapping[str, Any], template: Template, *, options_in_prompt: bool = True,
-                       row_index: int = -1) -> Prompt:
-    """One row under one of its task's templates (an inverted template is scored as generation)."""
-    options = task.row_options(row)
-    values = semantics.instruction_values(task, row, options_block(options) if options and options_in_prompt else "")
-    text, target = semantics.fill(task, template, values, row_index)
-    label, references = task.label_index(row), task.references(row)
-    if template.inverted:
-        # The task turned around: the target is row text, so it is scored as generation.
-        options, label, references = None, None, (target,)
-    return Prompt(
-        task=task.name, cluster=task.cluster, variant="instruction", template_id=template.id,
-        input=finish_input(text), target=target, options=options, label=label,
-        references=references, row_index=row_index, inverted=template.inverted,
-    )
-
-
 def _template_variant(task: TaskSpec, row: Mapping[str, Any], variant: str, template: Template,
                       options_in_prompt: bool, row_index: int) -> Prompt:
     """A variant built on one of the task's own templates. Generation tasks have no options to hide, negate or
@@ -142,37 +118,47 @@ def _template_variant(task: TaskSpec, row: Mapping[str, Any], variant: str, temp
     return dataclasses.replace(prompt, variant=variant)
 
 
-def render(
-    task: TaskSpec,
-    row: Mapping[str, Any],
-    variant: str,
-    template: Template | None = None,
-    *,
-    options_in_prompt: bool = True,
-    row_index: int = -1,
-    context: VariantContext = NO_CONTEXT,
-) -> Prompt:
-    """Render one row under one variant (and, for the template variants, one template)."""
-    check_variant(variant)
-    if variant == cot.COT:
-        if template is None:
-            raise ValueError(f"task {task.name!r}: the cot variant needs a template")
-        base = instruction_prompt(task, row, template, options_in_prompt=options_in_prompt, row_index=row_index)
-        return cot.cot_prompt(base, task, row)
-    if variant in TEMPLATE_VARIANTS or variant == UNSEEN:
-        if template is None:
-            raise ValueError(f"task {task.name!r}: the {variant} variant needs a template")
-        return _template_variant(task, row, variant, template, options_in_prompt, row_index)
-    if variant in DONOR_VARIANTS:
-        donors = context.donors(task, variant)
-        if donors:
-            return semantics.donor_prompt(task, row, variant, donors[max(row_index, 0) % len(donors)], row_index,
-                                          options_in_prompt)
-        unrelated = semantics.plain_variant(task, row, "misleading_unrelated", row_index, options_in_prompt)
-        return dataclasses.replace(unrelated, variant=variant, template_id=f"{variant}:unrelated")
-    if variant in PLAIN_SEMANTIC:
-        return semantics.plain_variant(task, row, variant, row_index, options_in_prompt)
-    body = _plain_input(task, row, options_in_prompt)
+Renderer = Callable[[TaskSpec, Mapping[str, Any], Template | None, bool, int, "VariantContext", str], Prompt]
+
+
+def _needs_template(task: TaskSpec, template: Template | None, variant: str) -> Template:
+    if template is None:
+        raise ValueError(f"task {task.name!r}: the {variant} variant needs a template")
+    return template
+
+
+def _cot(task: TaskSpec, row: Mapping[str, Any], template: Template | None, options_in_prompt: bool, row_index: int,
+         context: VariantContext, variant: str) -> Prompt:
+    base = instruction_prompt(task, row, _needs_template(task, template, variant),
+                              options_in_prompt=options_in_prompt, row_index=row_index)
+    return cot.cot_prompt(base, task, row)
+
+
+def _with_template(task: TaskSpec, row: Mapping[str, Any], template: Template | None, options_in_prompt: bool,
+                   row_index: int, context: VariantContext, variant: str) -> Prompt:
+    return _template_variant(task, row, variant, _needs_template(task, template, variant), options_in_prompt,
+                             row_index)
+
+
+def _donor(task: TaskSpec, row: Mapping[str, Any], template: Template | None, options_in_prompt: bool,
+           row_index: int, context: VariantContext, variant: str) -> Prompt:
+    donors = context.donors(task, variant)
+    if donors:
+        return semantics.donor_prompt(task, row, variant, donors[max(row_index, 0) % len(donors)], row_index,
+                                      options_in_prompt)
+    unrelated = semantics.plain_variant(task, row, "misleading_unrelated", row_index, options_in_prompt)
+    return dataclasses.replace(unrelated, variant=variant, template_id=f"{variant}:unrelated")
+
+
+def _plain_semantic(task: TaskSpec, row: Mapping[str, Any], template: Template | None, options_in_prompt: bool,
+                    row_index: int, context: VariantContext, variant: str) -> Prompt:
+    return semantics.plain_variant(task, row, variant, row_index, options_in_prompt)
+
+
+def _template_free(task: TaskSpec, row: Mapping[str, Any], template: Template | None, options_in_prompt: bool,
+                   row_index: int, context: VariantContext, variant: str) -> Prompt:
+    """``no_template``, ``dataset_name`` and ``opaque_tag``: the fields, after a tag for the last two."""
+    body = plain_input(task, row, options_in_prompt)
     if variant == "no_template" and task.metadata.get("no_template") == "response_only":
         body = ""  # response-only tuning (instruction-response sources, docs/cot.md)
     if variant == "dataset_name":
@@ -185,6 +171,32 @@ def render(
         input=finish_input(body), target=references[0], options=task.row_options(row), label=task.label_index(row),
         references=references, row_index=row_index,
     )
+
+
+# Every scoring variant and the renderer that makes its prompt (the training-only shuffled_instruction renders
+# through ``instruction``, in ``render_for_training``).
+RENDERERS: dict[str, Renderer] = {
+    cot.COT: _cot,
+    **dict.fromkeys((*TEMPLATE_VARIANTS, UNSEEN), _with_template),
+    **dict.fromkeys(DONOR_VARIANTS, _donor),
+    **dict.fromkeys(PLAIN_SEMANTIC, _plain_semantic),
+    **dict.fromkeys(("no_template", "dataset_name", "opaque_tag"), _template_free),
+}
+
+
+def render(
+    task: TaskSpec,
+    row: Mapping[str, Any],
+    variant: str,
+    template: Template | None = None,
+    *,
+    options_in_prompt: bool = True,
+    row_index: int = -1,
+    context: VariantContext = NO_CONTEXT,
+) -> Prompt:
+    """Render one row under one variant (and, for the template variants, one template), by ``RENDERERS``."""
+    check_variant(variant)
+    return RENDERERS[variant](task, row, template, options_in_prompt, row_index, context, variant)
 
 
 def training_template(task: TaskSpec, row_index: int, num_templates: int | None = None, *,

@@ -134,7 +134,7 @@ def start_tracker(cfg: DictConfig, *, name: str, group: str, job_type: str, tags
     """Start the cell's tracker according to ``cfg.logger``."""
     if cfg.logger.backend == "none":
         return NullTracker()
-    mode = resolve_mode(cfg.logger.get("mode"))
+    mode = resolve_mode(cfg.logger.mode)
     if mode == "disabled":
         return NullTracker()
     import wandb
@@ -145,7 +145,7 @@ def start_tracker(cfg: DictConfig, *, name: str, group: str, job_type: str, tags
     config = scrub(OmegaConf.to_container(cfg, resolve=True))
     config["hydra_choices"] = choices or {}
     try:
-        run = wandb.init(project=cfg.logger.project, entity=cfg.logger.get("entity"), name=name, group=group,
+        run = wandb.init(project=cfg.logger.project, entity=cfg.logger.entity, name=name, group=group,
                          job_type=job_type, tags=tags, config=config, dir=output_dir, mode=mode,
                          reinit="finish_previous")
     except Exception as err:
@@ -155,4 +155,4 @@ def start_tracker(cfg: DictConfig, *, name: str, group: str, job_type: str, tags
         os.environ["WANDB_MODE"] = "offline"  # no further network attempts in this process
         run = wandb.init(project=cfg.logger.project, name=name, group=group, job_type=job_type, tags=tags,
                          config=config, dir=output_dir, mode="offline", reinit="finish_previous")
-    return WandbTracker(run, table_rows=int(cfg.logger.get("table_rows") or TABLE_ROWS))
+    return WandbTracker(run, table_rows=int(cfg.logger.table_rows))

@@ -139,21 +139,21 @@ def set_up(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, seed: i
            cache_dir: str | Path | None) -> Setup:
     """Device, precision, process group, model wrapper, optimiser, schedule, data order and FLOP counter."""
     steps, accum, micro = int(cfg.steps), int(cfg.grad_accum), int(cfg.batch_size)
-    device = dist.device_for(cfg.get("device", "auto"))
+    device = dist.device_for(cfg.device)
     distributed = dist.setup(device)
     rank, world = dist.rank(), dist.world_size()
-    dtype = resolve_precision(device, cfg.get("precision", "auto"), cpu_bf16=cpu_bf16)
+    dtype = resolve_precision(device, cfg.precision, cpu_bf16=cpu_bf16)
     torch.manual_seed(seed + rank)
     model = loaded.model.to(device).train()
-    target_only = bool(cfg.get("target_only_logits", True))
-    module = dist.wrap(TrainModule(model, loaded.arch, dtype, target_only), cfg.get("parallel", "ddp"), device)
-    step_fn = torch.compile(module) if cfg.get("compile", False) else module
+    target_only = bool(cfg.target_only_logits)
+    module = dist.wrap(TrainModule(model, loaded.arch, dtype, target_only), cfg.parallel, device)
+    step_fn = torch.compile(module) if cfg.compile else module
     optimizer = make_optimizer(module, cfg.optimizer, float(cfg.lr), float(cfg.weight_decay))
     schedule = make_schedule(optimizer, cfg.schedule, int(cfg.warmup_steps), steps)
     collate, rows, sampler = batching(loaded, data, cfg, micro * accum * world, seed)
     flops = FlopCounter(model, loaded.arch, frozen_base=is_peft(model))  # LoRA: no weight gradients
     head_only = loaded.arch == "causal" and target_only and backbone(model) is not None  # LM head at targets only
-    peak, peak_source = peak_flops(device, dtype, cfg.get("peak_flops"), cache_dir)
+    peak, peak_source = peak_flops(device, dtype, cfg.peak_flops, cache_dir)
     return Setup(device, distributed, rank, world, micro, accum, dtype, model, module, step_fn, optimizer, schedule,
                  collate, rows, sampler, flops, head_only, peak, peak_source, ckpt.model_fingerprint(model))
 
@@ -254,7 +254,7 @@ def wrap_up(run: Setup, loaded: LoadedModel, cfg: DictConfig, counts: dict[str, 
             losses: list, resumed_from: int | None) -> FitResult:
     """Totals over all processes, the FSDP gather, leaving the process group; the model stays on its device."""
     nonpad, slots, fl = dist.all_sum([counts["nonpad"], counts["slots"], counts["flops"]], run.device)
-    if run.distributed and cfg.get("parallel", "ddp") == "fsdp":
+    if run.distributed and cfg.parallel == "fsdp":
         gather_fsdp_model(loaded, run.model, run.module)
     if run.distributed:
         run.module = run.step_fn = run.optimizer = None
@@ -270,14 +270,14 @@ def wrap_up(run: Setup, loaded: LoadedModel, cfg: DictConfig, counts: dict[str, 
 def batching(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, global_batch: int,
              seed: int) -> tuple[Any, list[dict], BatchSampler]:
     """The collator (``packed`` or padded), the tokenised rows and the seeded global-batch sampler."""
-    mode = cfg.get("batching", "random")
+    mode = cfg.batching
     pad = loaded.tokenizer.pad_token_id
     start = getattr(loaded.model.config, "decoder_start_token_id", None) or 0
-    collate = (PackedCollator(loaded.arch, pad, int(cfg.get("pack_len", 256)), start)
+    collate = (PackedCollator(loaded.arch, pad, int(cfg.pack_len), start)
                if mode == "packed" else PaddedCollator(loaded.arch, pad))
     rows = [{"input_ids": i, "labels": lab} for i, lab in zip(data["input_ids"], data["labels"], strict=True)]
     keys = [sort_key(loaded.arch, r["input_ids"], r["labels"]) for r in rows]
-    return collate, rows, BatchSampler(keys, global_batch, seed, mode, int(cfg.get("bucket_pool", 64)))
+    return collate, rows, BatchSampler(keys, global_batch, seed, mode, int(cfg.bucket_pool))
 
 
 def restore(found: Path | None, state: dict | None, run: Setup) -> tuple[int, list, list[float], int]:

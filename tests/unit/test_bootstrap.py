@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flanlab.scoring.bootstrap import bootstrap_ci, paired_bootstrap, stratified_bootstrap_ci
+from flanlab.estimand.bootstrap import bootstrap_ci, paired_bootstrap, stratified_bootstrap_ci
 
 
 def test_ci_contains_mean_and_shrinks_with_more_examples():

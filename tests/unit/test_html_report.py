@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flanlab.analysis.html_report import HTML_FILE, config_diff, flatten
+from flanlab.analysis.html_report import HTML_FILE, config_diff, flatten, write_html
 from flanlab.analysis.sweep_report import write_report
 from flanlab.io import atomic_write_json
 from flanlab.report_command import main
@@ -51,6 +51,7 @@ def grid(tmp_path):
 
 def test_page_is_escaped_self_contained_and_holds_every_section(grid):
     report = write_report(grid, grid / "out", n_resamples=50)
+    report.html = write_html(report, grid, grid / "out")  # the caller writes the page, from the loaded cells
     page = (grid / "out" / HTML_FILE).read_text()
     assert report.html == grid / "out" / HTML_FILE
     assert EVIL not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quoted&quot;" in page

@@ -13,7 +13,7 @@ from flanlab.tasks.combined import CombinedCatalogue
 from flanlab.tasks.flan import flan_specs
 from flanlab.tasks.flan.build import hub_features
 from flanlab.tasks.hub import HubCatalogue
-from flanlab.templates.semantics import fill
+from flanlab.templates.prompt import fill
 from tests.conftest import ROOT, all_prompts
 from tests.unit.test_golden import ROWS as GOLDEN_ROWS
 

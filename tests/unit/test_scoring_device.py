@@ -74,8 +74,9 @@ def test_inputs_are_made_on_the_model_device_not_the_default_one(name, models):
 def test_make_scorer_puts_the_model_on_scoring_device():
     tok = byte_level_bpe()
     model = tiny_gpt2(tok)
-    cfg = OmegaConf.create({"batch_size": 4, "max_input_len": 64, "device": "meta", "precision": "auto",
-                            "include_eos": "auto", "stop_sequences": []})
+    shipped = OmegaConf.load(CONF_DIR / "scoring" / "default.yaml")  # the YAML defaults, this test's values on top
+    cfg = OmegaConf.merge(shipped, {"batch_size": 4, "max_input_len": 64, "device": "meta", "precision": "auto",
+                                    "include_eos": "auto", "stop_sequences": [], "progress": False})
     scorer = make_scorer(SimpleNamespace(arch="causal", model=model, tokenizer=tok), cfg)
     assert next(model.parameters()).device.type == "meta" and scorer.device.type == "meta"
     assert scorer.dtype == torch.float32 and scorer.stop_sequences == () and scorer.include_eos is False

@@ -13,7 +13,7 @@ from flanlab.analysis.semantics import (
     override_table,
     reliance_table,
 )
-from flanlab.analysis.stats import MEAN
+from flanlab.analysis.stats import MEAN_ROW
 from flanlab.scoring.zeroshot import override_flags
 
 TASKS = [("choose", "a"), ("presence", "b")]
@@ -31,7 +31,7 @@ def _mean(table, **where):
     row = table
     for k, v in where.items():
         row = row[row[k] == v]
-    return row[row["cluster"] == MEAN].iloc[0]
+    return row[row["cluster"] == MEAN_ROW].iloc[0]
 
 
 def test_reliance_is_instruction_minus_null_on_the_same_items():
@@ -72,8 +72,8 @@ def test_format_floors_average_tasks_then_clusters():
 
     table = floor_table({("m", "instruction"): group(1.0)}, pd.DataFrame(columns=["arm", "eval_variant"]))
     by = {(r["floor"].split(" (")[0], r["cluster"]): r["score"] for _, r in table.iterrows()}
-    assert by[("uniform over all options", MEAN)] == pytest.approx(0.2)
-    assert by[("uniform over the gold's answer type", MEAN)] == pytest.approx(0.5)
+    assert by[("uniform over all options", MEAN_ROW)] == pytest.approx(0.2)
+    assert by[("uniform over the gold's answer type", MEAN_ROW)] == pytest.approx(0.5)
     assert by[("majority answer", "choose")] == pytest.approx(0.3)
 
 

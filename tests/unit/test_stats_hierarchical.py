@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from flanlab.analysis.collect import GroupData
-from flanlab.analysis.stats import MEAN, accuracy_ratio, given_type_ratio, summarize, type_ratio
-from flanlab.scoring.bootstrap import hierarchical_bootstrap, holm, paired_hierarchical_bootstrap
+from flanlab.analysis.stats import MEAN_ROW, accuracy_ratio, given_type_ratio, summarize, type_ratio
+from flanlab.estimand.bootstrap import hierarchical_bootstrap, holm, paired_hierarchical_bootstrap
+from flanlab.estimand.rollup import MEAN_KEY
 
 
 def acc_group(arrays: dict[tuple[str, str], np.ndarray]) -> dict:
@@ -28,7 +29,7 @@ def test_identical_seeds_and_many_examples_give_a_narrow_ci_around_the_truth():
     one_seed = (rng.random((1, 3, 4000)) < 0.7).astype(float)
     group = acc_group({("c", "t"): np.repeat(one_seed, 3, axis=0)})  # three seeds that agree exactly
     out = hierarchical_bootstrap(group, n_resamples=500)
-    mean = out[(MEAN,)]
+    mean = out[MEAN_KEY]
     assert out["ci_kind"] == "seeds+examples"
     assert mean["value"] == pytest.approx(one_seed.mean())
     assert mean["ci_low"] < mean["value"] < mean["ci_high"]
@@ -39,10 +40,10 @@ def test_between_seed_spread_shows_in_the_ci_and_not_in_an_examples_only_ci():
     # Infinitely many examples: every example of a seed scores the seed's mean, so only seeds vary.
     seed_means = np.array([0.2, 0.5, 0.8])
     group = acc_group({("c", "t"): np.broadcast_to(seed_means[:, None, None], (3, 2, 50)).copy()})
-    seeds = hierarchical_bootstrap(group, n_resamples=2000)[(MEAN,)]
+    seeds = hierarchical_bootstrap(group, n_resamples=2000)[MEAN_KEY]
     assert seeds["value"] == pytest.approx(0.5)
     assert seeds["ci_low"] <= 0.3 and seeds["ci_high"] >= 0.7  # spans most of [0.2, 0.8]
-    examples = hierarchical_bootstrap(group, n_resamples=2000, resample_seeds=False)[(MEAN,)]
+    examples = hierarchical_bootstrap(group, n_resamples=2000, resample_seeds=False)[MEAN_KEY]
     assert examples["ci_high"] - examples["ci_low"] < 1e-9
 
 
@@ -52,11 +53,11 @@ def test_null_rejection_rate_is_near_nominal_and_a_real_gain_is_found():
     for i in range(200):
         a = bernoulli_group(rng, 0.6 + rng.normal(0, 0.03, size=3))
         b = bernoulli_group(rng, 0.6 + rng.normal(0, 0.03, size=3))
-        null_rejections += paired_hierarchical_bootstrap(a, b, n_resamples=300, seed=i)[(MEAN,)]["p"] < 0.05
+        null_rejections += paired_hierarchical_bootstrap(a, b, n_resamples=300, seed=i)[MEAN_KEY]["p"] < 0.05
     for i in range(40):
         a = bernoulli_group(rng, 0.75 + rng.normal(0, 0.03, size=3))
         b = bernoulli_group(rng, 0.6 + rng.normal(0, 0.03, size=3))
-        power_rejections += paired_hierarchical_bootstrap(a, b, n_resamples=300, seed=i)[(MEAN,)]["p"] < 0.05
+        power_rejections += paired_hierarchical_bootstrap(a, b, n_resamples=300, seed=i)[MEAN_KEY]["p"] < 0.05
     assert null_rejections / 200 <= 0.15
     assert power_rejections / 40 >= 0.8
 
@@ -67,10 +68,10 @@ def test_paired_test_uses_the_same_seeds_and_examples_for_both_arms():
     a, b = acc_group({("c", "t"): base + 0.1}), acc_group({("c", "t"): base})
     out = paired_hierarchical_bootstrap(a, b, n_resamples=400)
     # Every resample shifts both arms' draws together: the difference never moves from 0.1.
-    assert out[(MEAN,)]["diff"] == pytest.approx(0.1)
-    assert out[(MEAN,)]["ci_low"] == pytest.approx(0.1) and out[(MEAN,)]["ci_high"] == pytest.approx(0.1)
-    assert out[(MEAN,)]["p"] < 0.01
-    same = paired_hierarchical_bootstrap(b, b, n_resamples=400)[(MEAN,)]
+    assert out[MEAN_KEY]["diff"] == pytest.approx(0.1)
+    assert out[MEAN_KEY]["ci_low"] == pytest.approx(0.1) and out[MEAN_KEY]["ci_high"] == pytest.approx(0.1)
+    assert out[MEAN_KEY]["p"] < 0.01
+    same = paired_hierarchical_bootstrap(b, b, n_resamples=400)[MEAN_KEY]
     assert same["diff"] == 0.0 and same["p"] == 1.0
     with pytest.raises(ValueError, match="same tasks"):
         paired_hierarchical_bootstrap(a, acc_group({("c", "t"): base[:, :, :10]}))
@@ -106,11 +107,11 @@ def test_estimand_is_templates_then_tasks_then_clusters_then_seeds():
     out = hierarchical_bootstrap(accuracy_ratio(group), n_resamples=50)
     assert out[("cluster", "a")]["value"] == pytest.approx((0.5 + 0.4375) / 2)
     assert out[("cluster", "b")]["value"] == pytest.approx(0.75)
-    assert out[(MEAN,)]["value"] == pytest.approx((0.5 + 0.71875) / 2)
+    assert out[MEAN_KEY]["value"] == pytest.approx((0.5 + 0.71875) / 2)
     assert out[("task", "a", "a1")]["value"] == pytest.approx((0.75 + 0.125) / 2)
     # The pooled mean of every example is a different number.
     pooled = np.concatenate([v.ravel() for v in group.correct.values()]).mean()
-    assert pooled != pytest.approx(out[(MEAN,)]["value"])
+    assert pooled != pytest.approx(out[MEAN_KEY]["value"])
 
 
 def test_accuracy_given_type_is_a_ratio_per_template():
@@ -127,12 +128,12 @@ def test_no_p_value_with_two_seeds_but_a_ci_over_examples():
     rng = np.random.default_rng(5)
     a, b = bernoulli_group(rng, [0.9, 0.9]), bernoulli_group(rng, [0.2, 0.2])
     out = paired_hierarchical_bootstrap(a, b, n_resamples=200)
-    assert np.isnan(out[(MEAN,)]["p"]) and out["ci_kind"] == "examples"
-    assert out[(MEAN,)]["ci_low"] > 0.5  # the CI is still shown
+    assert np.isnan(out[MEAN_KEY]["p"]) and out["ci_kind"] == "examples"
+    assert out[MEAN_KEY]["ci_low"] > 0.5  # the CI is still shown
     groups = {(name,): GroupData([0, 1], {k: v[0] for k, v in g.items()}, {}, {}, {"train_variant": name})
               for name, g in (("ref", b), ("arm", a))}
     table, _ = summarize(groups, ["arm"], ("ref",), n_resamples=100)
-    row = table[(table["arm"] == "arm") & (table["cluster"] == MEAN)].iloc[0]
+    row = table[(table["arm"] == "arm") & (table["cluster"] == MEAN_ROW)].iloc[0]
     assert row["diff_vs_ref"] > 0.5 and np.isnan(row["p_value"]) and np.isnan(row["p_holm"])
     assert row["ci_kind"] == "examples"
 
@@ -145,7 +146,7 @@ def test_pairing_is_on_seed_values():
     b_arr = np.concatenate([x[::-1] - 0.05, rng.random((1, 1, 40))])
     b = GroupData([2, 1, 0, 7], {("c", "t"): b_arr}, {}, {}, {"train_variant": "b"})
     table, _ = summarize({("a",): a, ("b",): b}, ["arm"], ("b",), n_resamples=100)
-    row = table[(table["arm"] == "a") & (table["cluster"] == MEAN)].iloc[0]
+    row = table[(table["arm"] == "a") & (table["cluster"] == MEAN_ROW)].iloc[0]
     assert row["paired_seeds"] == 3
     assert row["diff_vs_ref"] == pytest.approx(0.05) and row["diff_ci_high"] == pytest.approx(0.05)
 
@@ -155,6 +156,6 @@ def test_table_reports_the_spread_over_seeds():
     x = np.broadcast_to(seed_means[:, None, None], (3, 2, 30)).copy()
     group = GroupData([0, 1, 2], {("c", "t"): x}, {}, {}, {"train_variant": "a"})
     table, _ = summarize({("a",): group}, ["arm"], n_resamples=200)
-    row = table[table["cluster"] == MEAN].iloc[0]
+    row = table[table["cluster"] == MEAN_ROW].iloc[0]
     assert row["score"] == pytest.approx(0.5) and row["seed_sd"] == pytest.approx(0.3)
     assert row["ci_low"] <= 0.3 and row["ci_high"] >= 0.7

@@ -63,3 +63,9 @@ def test_inputs_never_end_in_whitespace(toy_catalogue, variant):
 def test_unknown_variant_is_a_one_line_error():
     with pytest.raises(ConfigError, match=r"unknown template variant 'instructions'.*Did you mean 'instruction'"):
         check_variant("instructions", key="template.train_variant")
+
+
+def test_every_scoring_variant_has_one_renderer_in_the_registry():
+    from flanlab.templates.variants import RENDERERS, SCORING_VARIANTS
+
+    assert set(RENDERERS) == set(SCORING_VARIANTS)

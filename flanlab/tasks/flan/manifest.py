@@ -22,7 +22,7 @@ from flanlab.tasks.hub_schema import schema_problems
 from flanlab.tasks.spec import TaskSpec
 
 MANIFEST_FILE = Path(__file__).resolve().parent / "hub_manifest.json"
-SCHEMA_VERSION = 1
+MANIFEST_VERSION = 1
 _SPLIT = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?P<slice>\[.*\])?$")
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 TaskKey = tuple[str, str]  # (cluster, task)
-MEAN = ("mean",)
+MEAN_KEY = ("mean",)
 
 
 def nanmean(values: Any, axis: int | None = None) -> Any:
@@ -43,7 +43,8 @@ def levels(tasks: Mapping[TaskKey, Any], seed_axis: int | None = None) -> dict[t
         per_seed = nanmean(np.stack([np.asarray(v, dtype=float) for (cc, _), v in tasks.items() if cc == c]), axis=0)
         out[("cluster", c)] = _plain(over_seeds(per_seed))
     if clusters:
-        out[MEAN] = _plain(nanmean(np.stack([np.asarray(out[("cluster", c)], dtype=float) for c in clusters]), axis=0))
+        stacked = np.stack([np.asarray(out[("cluster", c)], dtype=float) for c in clusters])
+        out[MEAN_KEY] = _plain(nanmean(stacked, axis=0))
     return out
 
 
@@ -56,7 +57,7 @@ def clusters_and_mean(tasks: Mapping[TaskKey, float]) -> tuple[dict[str, float],
     """One cell's cluster scores and held-out mean from its task scores (``levels`` without the task level)."""
     rolled = levels(tasks)
     clusters = {key[1]: float(v) for key, v in rolled.items() if key[0] == "cluster"}
-    return clusters, float(rolled[MEAN]) if MEAN in rolled else float("nan")
+    return clusters, float(rolled[MEAN_KEY]) if MEAN_KEY in rolled else float("nan")
 
 
 def _plain(value: Any) -> Any:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flanlab.scoring.estimand import levels, nanmean
+from flanlab.estimand.rollup import levels, nanmean
 
 
 def _columns(correct: np.ndarray, name: str = "correct") -> np.ndarray:
