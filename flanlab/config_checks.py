@@ -148,6 +148,9 @@ def check_scoring(cfg: DictConfig) -> None:
         raise ConfigError("template.eval_variants is empty: nothing to score")
     for variant in cfg.template.eval_variants:
         check_variant(variant, key="template.eval_variants")
+    shots = list(cfg.scoring.num_fewshot)
+    if not shots or any(not isinstance(k, int) or isinstance(k, bool) or k < 0 for k in shots):
+        raise ConfigError(f"scoring.num_fewshot must be a list of whole numbers >= 0 (e.g. [0, 5]), got {shots!r}")
     held_back = cfg.template.held_back_templates
     if not isinstance(held_back, int) or isinstance(held_back, bool) or held_back < 0:
         raise ConfigError(f"template.held_back_templates must be a whole number >= 0, got {held_back!r}")

@@ -27,7 +27,8 @@ from flanlab.audit import leakage_audit
 from flanlab.config_checks import check_config
 from flanlab.data.ambiguity import ambiguity
 from flanlab.data.collate import tokenize_mixture
-from flanlab.data.mixture import build_mixture
+from flanlab.data.fewshot_mix import FewShotMix
+from flanlab.data.mixture import Mixture, build_mixture
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError, DataError
 from flanlab.faults import is_out_of_memory, out_of_memory
@@ -38,6 +39,7 @@ from flanlab.provenance import cell_provenance
 from flanlab.results import CellResults, save_cell_results
 from flanlab.scoring.cot import cot_metrics
 from flanlab.scoring.cot_config import arm_name, check_cot_config, check_cot_tasks, cot_scoring, mixture_options
+from flanlab.scoring.fewshot import FewShot, scored_name
 from flanlab.scoring.heldout import heldout_dev, score_variant
 from flanlab.scoring.scorers import make_scorer
 from flanlab.scoring.zeroshot import eval_label_histograms, eval_rows
@@ -46,6 +48,7 @@ from flanlab.sweeps.keys import cell_key
 from flanlab.sweeps.siblings import match_siblings, sweep_dir_of
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.overlap import remove_overlaps
+from flanlab.templates.cot import COT
 from flanlab.templates.variants import FLAN_VARIANTS, VARIANTS, VariantContext, render_for_scoring
 from flanlab.tracking.run import NullTracker, Tracker, scrub, start_tracker
 from flanlab.training.distributed import is_main
@@ -169,6 +172,7 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
         limit=InputLimit.for_tokenizer(loaded.tokenizer, loaded.arch, int(cfg.train.max_input_len)),
         held_back=int(cfg.template.held_back_templates), **mixture_options(cfg),
         exclude=prep.dev_train_rows if cfg.template.train_heldout else None,
+        fewshot=FewShotMix.from_config(cfg.template.fewshot_fraction, cfg.template.fewshot_shots, int(cfg.seed)),
     )
     mixture_hash = mixture.fingerprint()  # equal seeds, equal hashes (tests/integration/test_determinism.py)
     log.info("training mixture: %d examples, hash %s", len(mixture.examples), mixture_hash)
@@ -178,7 +182,7 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
     results["data"]["label_histograms"]["train"] = mixture.label_histograms
     data_cfg = cfg.data
     results["audit"] = leakage_audit(
-        prep.catalogue, prep.split, mixture.row_indices, prep.heldout_rows, dev_rows=prep.dev,
+        prep.catalogue, prep.split, seen_rows(mixture), prep.heldout_rows, dev_rows=prep.dev,
         removed_tasks=prep.removed_tasks, near_dup_threshold=float(data_cfg.near_dup_threshold),
         allowed=oracle_allowed(cfg, prep),
         ngram_overlap_max=float(data_cfg.ngram_overlap_max),
@@ -204,6 +208,14 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
         results["train"]["adapter"] = str(save_adapter(loaded, output_dir / "adapter"))
 
 
+def seen_rows(mixture: Mixture) -> dict[str, list[int]]:
+    """Every train row the mixture shows, by task: the rows it trains on and those shown only as solved examples."""
+    if not mixture.example_indices:
+        return mixture.row_indices
+    return {task: sorted(set(rows) | set(mixture.example_indices.get(task, ())))
+            for task, rows in mixture.row_indices.items()}
+
+
 def oracle_allowed(cfg: DictConfig, prep: Prepared) -> list[str]:
     """The tasks whose scored rows may recur in their own train split by design: the oracle's held-out tasks (it
     trains on their train splits; a row repeated across a dataset's own splits is the dataset's, not a leak)."""
@@ -227,12 +239,14 @@ def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: C
             "length_normalize": bool(cfg.scoring.length_normalize), "limit": scorer.input_limit(),
             "held_back": int(cfg.template.held_back_templates)}
     results["zeroshot"] = {}
-    for variant in cfg.template.eval_variants:
-        with scoring_faults(cfg, f"scoring the held-out rows with variant {variant!r}"):
-            results["zeroshot"][variant], scored = score_variant(scorer, prep.catalogue, prep.heldout_rows, variant,
-                                                                 cfg.scoring, dev=prep.dev, seed=int(cfg.seed),
-                                                                 **cot_scoring(cfg, variant, opts))
-        metrics |= scored | cot_metrics("zeroshot", variant, results["zeroshot"][variant]["templates"])
+    for variant, shots in scoring_passes(cfg):
+        name = scored_name(variant, shots)
+        fewshot = FewShot(shots, int(cfg.scoring.fewshot_seed)) if shots else None
+        with scoring_faults(cfg, f"scoring the held-out rows with variant {name!r}"):
+            results["zeroshot"][name], scored = score_variant(scorer, prep.catalogue, prep.heldout_rows, variant,
+                                                              cfg.scoring, dev=prep.dev, seed=int(cfg.seed),
+                                                              fewshot=fewshot, **cot_scoring(cfg, variant, opts))
+        metrics |= scored | cot_metrics("zeroshot", name, results["zeroshot"][name]["templates"])
     train_variant = cfg.template.train_variant
     if train_variant is not None:
         rows = eval_rows(prep.catalogue, prep.train_tasks, int(cfg.data.indist_eval_per_task),
@@ -243,6 +257,13 @@ def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: C
                                           seed=int(cfg.seed), **opts)
         results["indist"] = {variant: block}
         metrics |= scored
+
+
+def scoring_passes(cfg: DictConfig) -> list[tuple[str, int]]:
+    """(variant, shots) for every held-out scoring pass: each scoring variant at each ``scoring.num_fewshot``
+    (chain of thought zero-shot only: its examples would need rationales)."""
+    return [(variant, int(k)) for variant in cfg.template.eval_variants for k in cfg.scoring.num_fewshot
+            if int(k) == 0 or variant != COT]
 
 
 @contextlib.contextmanager

@@ -56,7 +56,8 @@ def spec_fingerprint(spec: TaskSpec) -> dict[str, Any]:
         "options_field": spec.options_field, "label_field": spec.label_field, "target_field": spec.target_field,
         "answer_types": {k: list(v) for k, v in sorted(spec.answer_types.items())},
         "metric": spec.metric,
-    }
+    } | ({"inversions": [[t.id, t.input, t.target] for t in spec.inversions]} if spec.inversions else {}) \
+      | ({"task_type": spec.metadata["task_type"]} if spec.metadata.get("task_type") else {})
 
 
 def template_hash(specs: Mapping[str, TaskSpec] | Iterable[TaskSpec]) -> str:

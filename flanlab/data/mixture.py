@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import datasets
 
 from flanlab.data.cot_mix import check_cot_fraction, cot_positions
+from flanlab.data.fewshot_mix import FewShotMix, fewshot_positions, plan_examples, with_training_examples
 from flanlab.data.maps import fresh_map
 from flanlab.data.rates import rated_indices, task_weights
 from flanlab.data.truncation import InputLimit
@@ -26,6 +27,7 @@ from flanlab.splits import Split
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.rows import sample_order
 from flanlab.tasks.spec import TaskSpec
+from flanlab.templates.prompt import Prompt
 from flanlab.templates.shuffled import donor_pools
 from flanlab.templates.variants import NO_CONTEXT, SHUFFLED, VariantContext, check_variant, render_for_training
 
@@ -57,6 +59,15 @@ def label_histogram(spec: TaskSpec, rows: datasets.Dataset, split: str | None = 
     return hist
 
 
+@dataclass(frozen=True)
+class ShotRows:
+    """One task's few-shot rows: per mixture position, the train rows put before it as solved examples, and the
+    train split they come from."""
+
+    chosen: dict[int, list[int]]
+    pool: datasets.Dataset
+
+
 @dataclass
 class Mixture:
     """Rendered training examples (columns ``input``, ``target``, ``task``, ``template_id``)."""
@@ -68,6 +79,8 @@ class Mixture:
     row_indices: dict[str, list[int]] = field(default_factory=dict)
     # Per classification task: rows per gold answer (``label_histogram``) of its capped train rows.
     label_histograms: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Per task: train rows that appear only as solved examples before few-shot rows (the audit counts them too).
+    example_indices: dict[str, list[int]] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """A hash of every (input, target) pair in order: equal seeds give equal hashes."""
@@ -84,12 +97,20 @@ def render_task(
     catalogue: Catalogue, name: str, rows: datasets.Dataset, variant: str,
     num_templates: int | None = None, options_in_prompt: bool = True, limit: InputLimit | None = None,
     donors: list | None = None, train_inverted: bool = False, context: VariantContext = NO_CONTEXT,
-    cot_rows: set[int] | None = None,
+    cot_rows: set[int] | None = None, shots: ShotRows | None = None,
 ) -> datasets.Dataset:
     """Render one task's rows (one prompt per row) with batched ``datasets.map``; with ``limit``, a row too
     long for it has its passage shortened first (``flanlab/data/truncation.py``). Rows at ``cot_rows`` positions
-    render as chain-of-thought (``flanlab/data/cot_mix.py``)."""
+    render as chain-of-thought (``flanlab/data/cot_mix.py``); rows at ``shots`` positions after solved examples of
+    other train rows (``flanlab/data/fewshot_mix.py``)."""
     spec = catalogue.spec(name)
+    fits = (lambda text: limit.count_tokens(text) <= limit.max_len) if limit is not None else None
+
+    def examples(prompt: Prompt, i: int) -> Prompt:
+        if shots is None or i not in shots.chosen or (cot_rows and i in cot_rows):
+            return prompt
+        return with_training_examples(spec, prompt, shots.chosen[i], shots.pool, variant,
+                                      options_in_prompt=options_in_prompt, fits=fits, context=context)
 
     def one(row: dict, i: int):
         return render_for_training(spec, row, i, "cot" if cot_rows and i in cot_rows else variant,
@@ -101,7 +122,7 @@ def render_task(
         rows_ = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
         if limit is not None:
             rows_ = [limit.fit(spec, row, lambda r, i=i: one(r, i)) for row, i in zip(rows_, indices, strict=True)]
-        prompts = [one(row, i) for row, i in zip(rows_, indices, strict=True)]
+        prompts = [examples(one(row, i), i) for row, i in zip(rows_, indices, strict=True)]
         return {
             "input": [p.input for p in prompts],
             "target": [p.target for p in prompts],
@@ -125,7 +146,7 @@ def build_mixture(
     num_templates: int | None = None, options_in_prompt: bool = True, tasks: Iterable[str] | None = None,
     train_inverted: bool = False, train_heldout: bool = False, limit: InputLimit | None = None,
     held_back: int = 0, cot_fraction: float = 0.0, rates: dict | None = None, size: int | None = None,
-    exclude: Mapping[str, Iterable[int]] | None = None,
+    exclude: Mapping[str, Iterable[int]] | None = None, fewshot: FewShotMix | None = None,
 ) -> Mixture:
     """Render every training task of ``split`` and shuffle them together.
 
@@ -137,6 +158,7 @@ def build_mixture(
     ``train_heldout`` (the oracle control) lets tasks of held-out clusters train too; their scored rows come from
     another split, so they never train on a scored row. ``exclude`` names train rows (by task, indices into
     ``catalogue.train_data``) that are never drawn: the oracle's dev rows, where a task has no dev split.
+    ``fewshot`` renders a share of each task's rows after solved examples (``flanlab/data/fewshot_mix.py``).
     """
     check_variant(variant, key="template.train_variant", training=True)
     cot_fraction = check_cot_fraction(cot_fraction, variant)
@@ -144,7 +166,7 @@ def build_mixture(
         raise ConfigError(f"data.max_train_per_task must be positive, got {max_per_task}")
     names = list(tasks) if tasks is not None else [t for c in split.train for t in catalogue.clusters[c]]
     heldout = set(split.heldout) | set(split.removed)
-    parts, counts, indices, histograms = [], {}, {}, {}
+    parts, counts, indices, histograms, examples_of = [], {}, {}, {}, {}
     donors = shuffled_donors(catalogue, names) if variant == SHUFFLED else {}
     context = VariantContext([catalogue.spec(n) for n in names], held_back=held_back)
     for name in names:
@@ -157,22 +179,29 @@ def build_mixture(
         indices = rated_indices(indices, weights, int(size or sum(len(v) for v in indices.values())))
     cot = cot_positions({n: catalogue.spec(n) for n in names}, {n: len(v) for n, v in indices.items()},
                         cot_fraction, seed)
+    shot_at = fewshot_positions({n: len(v) for n, v in indices.items()}, fewshot)
     for name in names:
         spec = catalogue.spec(name)
         rows = catalogue.train_data(name).select(indices[name])
         counts[name] = len(rows)
         if spec.is_classification:
             histograms[name] = label_histogram(spec, rows, split=spec.train_split)
+        shots = None
+        if fewshot is not None and shot_at.get(name):
+            pool = catalogue.train_data(name)
+            chosen = plan_examples(name, shot_at[name], indices[name], len(pool), fewshot.seed,
+                                   set((exclude or {}).get(name, ())))
+            shots, examples_of[name] = ShotRows(chosen, pool), sorted({j for v in chosen.values() for j in v})
         parts.append(render_task(catalogue, name, rows, variant, num_templates, options_in_prompt,
                                  limit=limit, donors=donors.get(name), train_inverted=train_inverted,
-                                 context=context, cot_rows=cot.get(name)))
+                                 context=context, cot_rows=cot.get(name), shots=shots))
     if not parts or sum(counts.values()) == 0:
         raise ConfigError(f"the training mixture is empty for held-out clusters {list(split.heldout)}")
     examples = datasets.concatenate_datasets(parts).shuffle(seed=seed).flatten_indices()
     log.info("mixture: %d examples from %d tasks (%d chain-of-thought)", len(examples), len(names),
              sum(len(v) for v in cot.values()))
     return Mixture(examples=examples, tasks=names, rows_per_task=counts, row_indices=indices,
-                   label_histograms=histograms)
+                   label_histograms=histograms, example_indices=examples_of)
 
 
 def _capped(catalogue: Catalogue, split: Split, name: str, train_heldout: bool, heldout: set[str], seed: int,

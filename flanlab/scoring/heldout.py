@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from flanlab.errors import FlanlabError
 from flanlab.scoring.aggregate import flat_metrics, summarize
+from flanlab.scoring.fewshot import FewShot, scored_name
 from flanlab.scoring.scorers import Scorer
 from flanlab.scoring.zeroshot import score_tasks
 from flanlab.tasks.catalogue import Catalogue
@@ -39,14 +40,19 @@ def dev_rows(catalogue: Catalogue, tasks: Iterable[str], cap: int,
 
 def score_variant(scorer: Scorer, catalogue: Catalogue, rows: dict[str, datasets.Dataset], variant: str,
                   scoring: DictConfig, *, dev: dict[str, datasets.Dataset] | None = None, prefix: str = "zeroshot",
-                  seed: int = 0, **opts: Any) -> tuple[dict[str, Any], dict[str, float]]:
-    """Score ``rows`` (and ``dev``, for the best-dev template) under ``variant``; return the stored block
-    (``flanlab.scoring.aggregate.summarize``) and its W&B keys."""
+                  seed: int = 0, fewshot: FewShot | None = None,
+                  **opts: Any) -> tuple[dict[str, Any], dict[str, float]]:
+    """Score ``rows`` (and ``dev``, for the best-dev template) under ``variant``, zero-shot or with ``fewshot``;
+    return the stored block (``flanlab.scoring.aggregate.summarize``; ``shots`` set for k-shot) and its W&B keys,
+    named by ``scored_name`` (``instruction+5shot``)."""
     n_resamples = int(scoring.bootstrap_resamples or 0)
-    per_template = score_tasks(scorer, catalogue, rows, variant, **opts)
-    dev_results = score_tasks(scorer, catalogue, dev, variant, **opts) if dev else None
+    per_template = score_tasks(scorer, catalogue, rows, variant, fewshot=fewshot, **opts)
+    dev_results = score_tasks(scorer, catalogue, dev, variant, fewshot=fewshot, **opts) if dev else None
     block = summarize(per_template, n_resamples=n_resamples, seed=seed, dev=dev_results)
-    return block, flat_metrics(prefix, variant, block)
+    shots = fewshot.k if fewshot is not None else 0
+    if shots:
+        block["shots"] = shots
+    return block, flat_metrics(prefix, scored_name(variant, shots), block)
 
 
 def heldout_dev(catalogue: Catalogue, tasks: list[str],

@@ -23,6 +23,7 @@ from flanlab.data.truncation import InputLimit
 from flanlab.metrics import check_metric, metric_scores
 from flanlab.metrics.functions import classification_metrics, exact_match_hits, generation_metrics, rank_options
 from flanlab.scoring import cot
+from flanlab.scoring.fewshot import FewShot, add_examples
 from flanlab.scoring.scorers import Scorer
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.tasks.rows import sample_order
@@ -87,13 +88,17 @@ class Answer:
 
 def render_rows(catalogue: Catalogue, task: str, rows: datasets.Dataset, variant: str,
                 options_in_prompt: bool = True, limit: InputLimit | None = None,
-                context: VariantContext = NO_CONTEXT) -> list[Prompt]:
+                context: VariantContext = NO_CONTEXT, fewshot: FewShot | None = None) -> list[Prompt]:
+    """Every scored prompt of ``rows`` under ``variant`` (with ``fewshot``, each after its solved examples)."""
     spec = catalogue.spec(task)
     opts = {"options_in_prompt": options_in_prompt, "context": context}
     if limit is not None:  # a row too long for the limit has its passage shortened (flanlab/data/truncation.py)
         rows = [limit.fit(spec, row, lambda r, i=i: list(render_for_scoring(spec, r, i, variant, **opts)))
                 for i, row in enumerate(rows)]
-    return [p for i, row in enumerate(rows) for p in render_for_scoring(spec, row, i, variant, **opts)]
+    prompts = [p for i, row in enumerate(rows) for p in render_for_scoring(spec, row, i, variant, **opts)]
+    if fewshot is None or fewshot.k == 0:
+        return prompts
+    return add_examples(catalogue, task, prompts, rows, variant, fewshot, limit=limit, **opts)
 
 
 def answer_prompts(scorer: Scorer, prompts: list[Prompt], max_new_tokens: int,
@@ -239,6 +244,8 @@ def template_result(spec: TaskSpec, variant: str, template_id: str, prompts: lis
     metric = scored_metric(spec, prompts[0])
     value, scores = metric_scores(metric, *_metric_inputs(metric, prompts, preds))
     others, type_ok = _other_metrics(prompts, answers) | cot.marker_counts(preds), None
+    if any(p.shots for p in prompts):
+        others["shots"] = sum(p.shots for p in prompts) / len(prompts)
     if prompts[0].options:
         type_ok, typed = type_metrics(spec, prompts, preds)
         others |= typed
@@ -253,10 +260,11 @@ def template_result(spec: TaskSpec, variant: str, template_id: str, prompts: lis
 def score_tasks(scorer: Scorer, catalogue: Catalogue, rows_by_task: dict[str, datasets.Dataset], variant: str,
                 *, max_new_tokens: int = 16, options_in_prompt: bool = True,
                 length_normalize: bool = False, limit: InputLimit | None = None,
-                held_back: int = 0) -> list[TemplateResult]:
+                held_back: int = 0, fewshot: FewShot | None = None) -> list[TemplateResult]:
     """One ``TemplateResult`` per (task, template) for ``variant``; ``correct`` is in row order. With ``limit``,
     rows too long for the scorer have their passage shortened first. Donor variants draw from every task of the
-    catalogue; ``held_back`` templates per task form the ``unseen_paraphrase`` pool.
+    catalogue; ``held_back`` templates per task form the ``unseen_paraphrase`` pool; ``fewshot`` scores k-shot
+    (``flanlab.scoring.fewshot``; the examples kept per prompt, on average, are ``other_metrics['shots']``).
 
     Every task's metric is resolved first, so an unknown one fails (one line) before any scoring.
     """
@@ -264,7 +272,7 @@ def score_tasks(scorer: Scorer, catalogue: Catalogue, rows_by_task: dict[str, da
         check_metric(catalogue.spec(task).metric, task)
     context = VariantContext(list(catalogue.specs.values()), held_back=held_back)
     prompts = [p for task, rows in rows_by_task.items()
-               for p in render_rows(catalogue, task, rows, variant, options_in_prompt, limit, context)]
+               for p in render_rows(catalogue, task, rows, variant, options_in_prompt, limit, context, fewshot)]
     if hasattr(scorer, "label"):  # names this pass on the scorer's progress bar
         scorer.label = f"score {variant} ({len(rows_by_task)} tasks)"
     answers = answer_prompts(scorer, prompts, max_new_tokens, length_normalize)

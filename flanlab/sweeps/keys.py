@@ -48,6 +48,10 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
         template.pop("held_back_templates")  # added with the prompt-semantics variants; 0 keeps the old keys
     if isinstance(template, dict) and template.get("train_heldout") is False:
         template.pop("train_heldout")  # written out in every template YAML in issue 26 (it was a code default)
+    if isinstance(template, dict) and template.get("fewshot_fraction") == 0.0 and \
+            template.get("fewshot_shots") == [1, 5]:
+        template.pop("fewshot_fraction")  # few-shot training rows (issue 27); none keeps every earlier cell's key
+        template.pop("fewshot_shots")
     heldout = data.get("heldout")
     if isinstance(heldout, dict) and "name" not in heldout and (name := _legacy_heldout_name(heldout)):
         heldout["name"] = name
@@ -58,6 +62,9 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
     scoring = data.get("scoring")
     if isinstance(scoring, dict) and scoring.get("cot_max_new_tokens") == 48:
         scoring.pop("cot_max_new_tokens")  # written out in conf/scoring in issue 26 (it was a code default)
+    if isinstance(scoring, dict) and scoring.get("num_fewshot") == [0] and scoring.get("fewshot_seed") == 1234:
+        scoring.pop("num_fewshot")  # k-shot scoring (issue 27); zero-shot only keeps every earlier cell's key
+        scoring.pop("fewshot_seed")
     train = data.get("train")
     if isinstance(train, dict) and train.get("on_nonfinite") == "stop":
         train.pop("on_nonfinite")  # added with issue 25; stopping computes what every earlier cell computed

@@ -113,6 +113,10 @@ class TaskSpec:
     # Fields a prompt reads that may hold empty text (never null), e.g. an instruction's optional context. Any other
     # field a prompt reads makes a row unusable when it is null or empty (``flanlab.tasks.rows``).
     optional_fields: tuple[str, ...] = ()
+    # Inverted templates kept apart from ``templates`` (input inversion, Flan 2022): they train only under
+    # ``template.train_inverted`` and are never scored or seen by a config-built tokenizer's corpus, so adding them
+    # to a suite changes no other arm (``flanlab.templates.variants.training_template``).
+    inversions: tuple[Template, ...] = ()
 
     @property
     def is_classification(self) -> bool:

@@ -41,6 +41,8 @@ class Prompt:
     stated_task: str | None = None
     original_label: int | None = None
     stated_label: int | None = None
+    # Solved examples before the query (``flanlab.templates.fewshot``); 0 for a zero-shot prompt.
+    shots: int = 0
 
 
 def instruction_values(task: TaskSpec, row: Mapping[str, Any], options_text: str) -> dict[str, Any]:

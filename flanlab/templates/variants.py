@@ -39,13 +39,16 @@ from flanlab.templates.prompt import Prompt, instruction_prompt, plain_input
 log = logging.getLogger(__name__)
 
 FLAN_VARIANTS = ("no_template", "dataset_name", "instruction", "opaque_tag")
+# The dataset-name tag without the task type FLAN wrote before the name (``[RTE]`` instead of ``[Natural language
+# inference: RTE]``; the same where a catalogue gives no task type).
+BARE_NAME = "bare_dataset_name"
 PLAIN_SEMANTIC = ("null_prompt", "irrelevant", "misleading_unrelated", "simplified")
 DONOR_VARIANTS = ("misleading_related", "delusive_task")
 # Rendered with each of the task's seen templates, like ``instruction``.
 TEMPLATE_VARIANTS = ("instruction", "no_options", "negated", "verbalizer_reversed", "verbalizer_arbitrary")
 UNSEEN = "unseen_paraphrase"
 SEMANTIC_VARIANTS = (*PLAIN_SEMANTIC, *DONOR_VARIANTS, *TEMPLATE_VARIANTS[1:], UNSEEN)
-VARIANTS = (*FLAN_VARIANTS, *SEMANTIC_VARIANTS)
+VARIANTS = (*FLAN_VARIANTS, BARE_NAME, *SEMANTIC_VARIANTS)
 # Chain of thought (flanlab/templates/cot.py, docs/cot.md): a scoring variant; in training, rows are chosen for it by
 # mixture.cot_fraction, so it is not a training arm.
 SCORING_VARIANTS = (*VARIANTS, cot.COT)
@@ -97,6 +100,13 @@ class VariantContext:
 
 
 NO_CONTEXT = VariantContext()
+
+
+def name_tag(task: TaskSpec) -> str:
+    """The dataset-name tag as FLAN wrote it: the task type, then the dataset (``Natural language inference: RTE``);
+    the display name alone where the catalogue gives no task type (the generated suites name the kind already)."""
+    task_type = task.metadata.get("task_type")
+    return f"{task_type}: {task.display_name}" if task_type else task.display_name
 
 
 def opaque_tag(task: TaskSpec) -> str:
@@ -162,6 +172,8 @@ def _template_free(task: TaskSpec, row: Mapping[str, Any], template: Template | 
     if variant == "no_template" and task.metadata.get("no_template") == "response_only":
         body = ""  # response-only tuning (instruction-response sources, docs/cot.md)
     if variant == "dataset_name":
+        body = f"[{name_tag(task)}]\n{body}"
+    elif variant == BARE_NAME:
         body = f"[{task.display_name}]\n{body}"
     elif variant == "opaque_tag":
         body = f"{opaque_tag(task)}\n{body}"
@@ -180,7 +192,7 @@ RENDERERS: dict[str, Renderer] = {
     **dict.fromkeys((*TEMPLATE_VARIANTS, UNSEEN), _with_template),
     **dict.fromkeys(DONOR_VARIANTS, _donor),
     **dict.fromkeys(PLAIN_SEMANTIC, _plain_semantic),
-    **dict.fromkeys(("no_template", "dataset_name", "opaque_tag"), _template_free),
+    **dict.fromkeys(("no_template", "dataset_name", BARE_NAME, "opaque_tag"), _template_free),
 }
 
 
@@ -199,6 +211,14 @@ def render(
     return RENDERERS[variant](task, row, template, options_in_prompt, row_index, context, variant)
 
 
+def inverted_row(task: TaskSpec, row_index: int, pool_size: int) -> bool:
+    """Whether a training row takes one of the task's kept-apart inversions (``TaskSpec.inversions``): a seeded share
+    of inversions / (inversions + templates) of the rows. Every other row keeps the template it has without
+    inversion, so the inversion arm differs from the zero-shot arm in its inverted rows only."""
+    share = len(task.inversions) + pool_size
+    return zlib.crc32(f"inversion/{task.name}/{row_index}".encode()) % share < len(task.inversions)
+
+
 def training_template(task: TaskSpec, row_index: int, num_templates: int | None = None, *,
                       train_inverted: bool = False, held_back: int = 0) -> Template:
     """The template a training row gets: round-robin by row index over the first ``num_templates`` seen ones.
@@ -208,6 +228,8 @@ def training_template(task: TaskSpec, row_index: int, num_templates: int | None 
     """
     pool = seen_pool(task, held_back, include_inverted=train_inverted)
     pool = pool[:num_templates] if num_templates else pool
+    if train_inverted and task.inversions and inverted_row(task, row_index, len(pool)):
+        return task.inversions[row_index % len(task.inversions)]
     if not pool:
         raise DataError(f"task {task.name!r} has no non-inverted template to train with "
                         "(config key `template.train_inverted`)")

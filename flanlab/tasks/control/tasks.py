@@ -65,6 +65,20 @@ PRESENCE = (
     ("say", "Look at the list below and say yes or no: is one of its words {a_k}?\n{scene}\n{options}"),
 )
 
+# Input inversion (Flan 2022): the task turned around, the answer given and a list asked for. Kept apart from the
+# templates (``TaskSpec.inversions``): they train only under ``template.train_inverted`` (the inversion arm of
+# +experiment=template_mixing) and change nothing else.
+LOOKUP_INVERSION = ("say_list", "Say a list in which {answer} is the {k} word.")
+PRESENCE_INVERSION = ("say_list", "Say a list for which the answer to: is there {a_k} in the list? is {answer}.")
+GAP_INVERSION = ("say_list", "Say a list with no word of the kind {answer}.")
+
+
+def _inversion(kind: str, body: tuple[str, str]) -> tuple[Template, ...]:
+    """One inverted template: the answer in the input, the scene as the target."""
+    text = body[1].format(k=kind, a_k=article(kind) if kind else "", answer="{answer}")
+    return (Template(body[0], text, target="{scene}", inverted=True),)
+
+
 Accepts = Callable[[Scene, int], bool]
 Maker = Callable[[Scene, int, random.Random], dict[str, Any]]
 
@@ -88,9 +102,11 @@ def _row(scene: Scene, query: str, answer: str) -> dict[str, Any]:
 
 
 def _spec(name: str, cluster: str, display: str, fields: tuple[str, ...], templates: tuple[Template, ...],
-          description: str, answers: str, solver: Callable[[Mapping[str, Any]], str | None]) -> TaskSpec:
+          description: str, answers: str, solver: Callable[[Mapping[str, Any]], str | None],
+          inversions: tuple[Template, ...] = ()) -> TaskSpec:
     return classification(name, cluster, display, fields, templates, options_field="options", description=description,
-                          answer_types=ANSWER_TYPES, metadata={"answer_space": answers}, solver=solver)
+                          answer_types=ANSWER_TYPES, metadata={"answer_space": answers}, solver=solver,
+                          inversions=inversions)
 
 
 def scene_words(row: Mapping[str, Any]) -> list[str]:
@@ -112,7 +128,7 @@ def lookup_task(cluster: str, kind: str, bodies: tuple[tuple[str, str], ...], di
     """Name (``recall``) or pick (``choose``) the scene's word of ``kind``; only scenes that have one."""
     spec = _spec(f"{cluster}_{kind}", cluster, display, ("scene",), _templates(kind, bodies),
                  f"The {kind} word of a three-word list, ranked among the scene's mixed options.", "scene_word",
-                 word_solver(kind))
+                 word_solver(kind), _inversion(kind, LOOKUP_INVERSION))
     return ControlTask(spec, lambda scene, _label: scene.has(kind),
                        lambda scene, _label, _rng: _row(scene, scene.probe, scene.word_of(kind)))
 
@@ -120,7 +136,8 @@ def lookup_task(cluster: str, kind: str, bodies: tuple[tuple[str, str], ...], di
 def presence_task(kind: str, cluster: str = "presence") -> ControlTask:
     """Whether the scene has a word of ``kind`` (balanced yes/no)."""
     spec = _spec(f"presence_{kind}", cluster, f"Presence: {kind}", ("scene",), _templates(kind, PRESENCE),
-                 f"Whether a three-word list holds {article(kind)}.", YES_NO_SPACE, presence_solver(kind))
+                 f"Whether a three-word list holds {article(kind)}.", YES_NO_SPACE, presence_solver(kind),
+                 _inversion(kind, PRESENCE_INVERSION))
     return ControlTask(spec, lambda scene, label: scene.has(kind) == (label == 0),
                        lambda scene, label, _rng: _row(scene, scene.probe, YES if label == 0 else NO), labels=2)
 
@@ -129,7 +146,8 @@ def gap_task() -> ControlTask:
     """The kind of word the scene lacks (generation; the answer is a kind name)."""
     spec = TaskSpec(name="missing_kind", cluster="gap", display_name="Missing kind", kind="generation",
                     input_fields=("scene",), templates=tuple(Template(t, b) for t, b in GAP), metric="exact_match",
-                    description="Which of colour, animal, place and food the three-word list lacks.")
+                    description="Which of colour, animal, place and food the three-word list lacks.",
+                    inversions=_inversion("", GAP_INVERSION))
     return ControlTask(spec, lambda _scene, _label: True, lambda scene, _label, _rng: {
         "scene": scene.text, "query": scene.probe, "target": scene.missing})
 

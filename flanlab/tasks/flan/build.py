@@ -30,6 +30,16 @@ INTS = List(Value("int32"))
 
 Row = Mapping[str, Any]
 Preprocess = Callable[[Row], dict[str, Any]]
+# The task type FLAN wrote before each dataset's name under the dataset-name variant ("[Translation: WMT 14 to
+# French]"), by cluster; the words are this project's.
+TASK_TYPES = {
+    "nli": "Natural language inference", "paraphrase": "Paraphrase detection", "sentiment": "Sentiment analysis",
+    "coreference": "Coreference resolution", "reading_comprehension": "Reading comprehension",
+    "commonsense": "Commonsense reasoning",
+    "reading_comprehension_with_commonsense": "Commonsense reading comprehension",
+    "closed_book_qa": "Closed-book question answering", "struct_to_text": "Data to text",
+    "translation": "Translation", "summarization": "Summarization", "misc": "Miscellaneous",
+}
 # The hub's automatic parquet conversion of a repository (for repositories whose main branch holds only a loading
 # script, which datasets >= 4 refuses). It has no dataset card, so configs are chosen by ``data_dir``.
 PARQUET_BRANCH = "refs/convert/parquet"
@@ -66,8 +76,8 @@ def classify(
     """A hub classification entry scored by rank classification (accuracy)."""
     return classification(name, cluster, display_name, input_fields, templates, options=options,
                           options_field=options_field, label_field=label_field, train_split=train, eval_split=eval,
-                          description=description, metadata={"hub_features": features}, preprocess=preprocess,
-                          **hub_fields(hub))
+                          description=description, preprocess=preprocess, **hub_fields(hub),
+                          metadata={"hub_features": features, "task_type": TASK_TYPES[cluster]})
 
 
 def generate(
@@ -79,7 +89,8 @@ def generate(
     """A hub generation entry; ``target_field`` holds the reference (or a list of them, the first trains)."""
     return generation(name, cluster, display_name, input_fields, templates, target_field=target_field, metric=metric,
                       train_split=train, eval_split=eval, description=description,
-                      metadata={"hub_features": features}, preprocess=preprocess, **hub_fields(hub))
+                      metadata={"hub_features": features, "task_type": TASK_TYPES[cluster]}, preprocess=preprocess,
+                      **hub_fields(hub))
 
 
 def hub_fields(hub: Hub) -> dict[str, str | None]:
