@@ -24,6 +24,10 @@ def print_report(report: Report, root: str | Path, out: str | Path) -> None:
         cols = ["eval_variant", "n_train_clusters", "cluster", "seeds", "score", "ci_low", "ci_high", "ci_kind"]
         print("\nHeld-out score by number of training clusters")
         print(report.num_clusters[cols].to_markdown(index=False, floatfmt=".3f"))
+    if report.mixing:
+        from flanlab.analysis.mixing_report import mixing_markdown
+
+        print("\n" + mixing_markdown(report.mixing))
     _print_headline(report.headline)
     counts = report.status["state"].value_counts().to_dict()
     print("\nCells: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) if counts else "\nCells: none found")

@@ -13,7 +13,7 @@ from flanlab.analysis.tables import save_study_tables
 TABLES = ("table", "baselines", "differences")
 
 
-def _ci(value: object, low: object, high: object, sign: bool = False, examples_only: bool = False) -> str:
+def ci_text(value: object, low: object, high: object, sign: bool = False, examples_only: bool = False) -> str:
     if value is None or pd.isna(value):
         return ""
     text = format(float(value), "+.3f" if sign else ".3f")
@@ -33,7 +33,7 @@ def grid_markdown(table: pd.DataFrame) -> str:
                "seeds": int(part["seeds"].max())}
         for scored in ("direct", "CoT"):
             r = by.loc[scored] if scored in by.index else None
-            row[f"scored {scored}"] = "" if r is None else _ci(r["score"], r["ci_low"], r["ci_high"],
+            row[f"scored {scored}"] = "" if r is None else ci_text(r["score"], r["ci_low"], r["ci_high"],
                                                                examples_only=r["ci_kind"] == "examples")
         cot = by.loc["CoT"] if "CoT" in by.index else None
         row["CoT: missing marker"] = "" if cot is None or pd.isna(cot["missing_marker"]) else \
@@ -49,7 +49,7 @@ def differences_markdown(diffs: pd.DataFrame) -> str:
     fmt = lambda x: "" if pd.isna(x) else f"{float(x):.3f}"  # noqa: E731
     return pd.DataFrame({
         "comparison": diffs["comparison"],
-        "difference [95% CI]": [_ci(v, lo, hi, sign=True, examples_only=k == "examples") for v, lo, hi, k in
+        "difference [95% CI]": [ci_text(v, lo, hi, sign=True, examples_only=k == "examples") for v, lo, hi, k in
                                 zip(diffs["diff"], diffs["ci_low"], diffs["ci_high"], diffs["ci_kind"], strict=True)],
         "p": diffs["p_value"].map(fmt), "p_holm": diffs["p_holm"].map(fmt), "seeds": diffs["seeds"],
     }).to_markdown(index=False)

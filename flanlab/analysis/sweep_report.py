@@ -18,6 +18,7 @@ import pandas as pd
 from flanlab.analysis.collect import GroupData, arm_of, group_cells, load_cells
 from flanlab.analysis.cot import build_cot
 from flanlab.analysis.grid_status import grid_status
+from flanlab.analysis.mixing import build_mixing
 from flanlab.analysis.semantics_report import build_semantics, write_semantics
 from flanlab.analysis.stats import MEAN_ROW, add_baseline, apply_holm, compare, needs_seeds_note, summarize
 from flanlab.analysis.tables import VARIANT_ORDER, indist_table, save_table
@@ -42,6 +43,7 @@ class Report:
     html: Path | None = None  # report.html, once a caller has written it (flanlab.analysis.html_report.write_html)
     semantics: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.semantics_report
     cot: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.cot (docs/cot.md)
+    mixing: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.mixing (k-shot scoring)
     cells: list[dict] = field(default_factory=list)  # the loaded results.json of every complete cell
 
 
@@ -99,7 +101,7 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
     cells = load_cells(root)
     ablation_cells = [c for c in cells if not is_num_clusters_cell(c)]
     cluster_cells = [c for c in cells if is_num_clusters_cell(c)]
-    ablation, tasks, headline, semantics, cot = pd.DataFrame(), pd.DataFrame(), {}, {}, {}
+    ablation, tasks, headline, semantics, cot, mixing = pd.DataFrame(), pd.DataFrame(), {}, {}, {}, {}
     if ablation_cells:
         groups = group_cells(ablation_cells, lambda c, v: (arm_of(c), v))
         reference = REFERENCE if REFERENCE in groups else None
@@ -113,10 +115,11 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
         headline = headline_json(ablation, groups, ablation_cells, shuffled, shuffled_holm)
         semantics = build_semantics(groups, ablation, ablation_cells, n_resamples=n_resamples, seed=seed)
         cot = build_cot(groups, ablation, ablation_cells, n_resamples=n_resamples, seed=seed)
+        mixing = build_mixing(groups, ablation, ablation_cells, n_resamples=n_resamples, seed=seed)
     num_clusters = _num_clusters(cluster_cells, n_resamples, seed) if cluster_cells else pd.DataFrame()
     return Report(ablation=ablation, wide=wide_table(ablation), indist=indist_table(ablation_cells),
                   num_clusters=num_clusters, status=grid_status(root), tasks=tasks, headline=headline,
-                  semantics=semantics, cot=cot, cells=cells)
+                  semantics=semantics, cot=cot, mixing=mixing, cells=cells)
 
 
 def _num(x: object) -> float | None:
@@ -313,6 +316,10 @@ def write_report(root: str | Path, out_dir: str | Path | None = None, *, figures
         from flanlab.analysis.cot_report import write_cot
 
         report.figures += [p for p in write_cot(report.cot, out, figures=figures) if p.parent.name == "figures"]
+    if report.mixing:
+        from flanlab.analysis.mixing_report import write_mixing
+
+        report.figures += [p for p in write_mixing(report.mixing, out, figures=figures) if p.parent.name == "figures"]
     return report
 
 
