@@ -211,25 +211,32 @@ def render(
     return RENDERERS[variant](task, row, template, options_in_prompt, row_index, context, variant)
 
 
-def inverted_row(task: TaskSpec, row_index: int, pool_size: int) -> bool:
-    """Whether a training row takes one of the task's kept-apart inversions (``TaskSpec.inversions``): a seeded share
-    of inversions / (inversions + templates) of the rows. Every other row keeps the template it has without
-    inversion, so the inversion arm differs from the zero-shot arm in its inverted rows only."""
-    share = len(task.inversions) + pool_size
-    return zlib.crc32(f"inversion/{task.name}/{row_index}".encode()) % share < len(task.inversions)
+def inverted_row(task: TaskSpec, row_index: int, pool_size: int, inversions: int) -> bool:
+    """Whether a training row takes an inverted template under ``template.train_inverted``: a seeded share of
+    inversions / (inversions + templates) of the rows. Every other row keeps the template it has without inversion,
+    so the inversion arm differs from the zero-shot arm in its inverted rows only."""
+    share = inversions + pool_size
+    return zlib.crc32(f"inversion/{task.name}/{row_index}".encode()) % share < inversions
+
+
+def inversion_pool(task: TaskSpec, held_back: int = 0) -> tuple[Template, ...]:
+    """The task's inverted templates that may train: those among its templates (not held back), then its
+    kept-apart inversions (``TaskSpec.inversions``)."""
+    seen = seen_pool(task, held_back, include_inverted=True)
+    return (*(t for t in seen if t.inverted), *task.inversions)
 
 
 def training_template(task: TaskSpec, row_index: int, num_templates: int | None = None, *,
                       train_inverted: bool = False, held_back: int = 0) -> Template:
-    """The template a training row gets: round-robin by row index over the first ``num_templates`` seen ones.
-
-    Without ``train_inverted`` the pool holds the non-inverted templates only (the first N of those); held-back
-    templates (``flanlab.templates.pools``) never train.
+    """The template a training row gets: round-robin by row index over the first ``num_templates`` seen
+    non-inverted ones; under ``train_inverted``, a seeded share of the rows takes an inverted one instead
+    (``inverted_row``). Held-back templates (``flanlab.templates.pools``) never train.
     """
-    pool = seen_pool(task, held_back, include_inverted=train_inverted)
+    pool = seen_pool(task, held_back)
     pool = pool[:num_templates] if num_templates else pool
-    if train_inverted and task.inversions and inverted_row(task, row_index, len(pool)):
-        return task.inversions[row_index % len(task.inversions)]
+    inverted = inversion_pool(task, held_back) if train_inverted else ()
+    if inverted and (not pool or inverted_row(task, row_index, len(pool), len(inverted))):
+        return inverted[row_index % len(inverted)]
     if not pool:
         raise DataError(f"task {task.name!r} has no non-inverted template to train with "
                         "(config key `template.train_inverted`)")

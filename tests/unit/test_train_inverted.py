@@ -7,7 +7,7 @@ from hydra import compose, initialize_config_dir
 
 from flanlab.errors import DataError
 from flanlab.tasks.spec import TaskSpec, Template
-from flanlab.templates.variants import render_for_training, training_template
+from flanlab.templates.variants import inverted_row, render_for_training, training_template
 from tests.conftest import CONF_DIR
 
 ROW = {"sentence": "the red box is blue", "label": 0}
@@ -17,9 +17,13 @@ def test_default_pool_drops_inverted_templates(toy_catalogue):
     spec = toy_catalogue.spec("toy_nli")  # templates t0, t1, inv (inverted)
     ids = [render_for_training(spec, ROW, i, "instruction").template_id for i in range(6)]
     assert ids == ["t0", "t1"] * 3
-    assert [training_template(spec, i, train_inverted=True).id for i in range(3)] == ["t0", "t1", "inv"]
-    flagged = [render_for_training(spec, ROW, i, "instruction", train_inverted=True).inverted for i in range(3)]
-    assert flagged == [False, False, True]
+    # train_inverted: a seeded third of the rows (one inverted template of three) take it; every other row keeps
+    # the template it has without inversion (issue 27: the inversion arm differs in its inverted rows only)
+    got = [training_template(spec, i, train_inverted=True).id for i in range(30)]
+    expected = ["inv" if inverted_row(spec, i, 2, 1) else ["t0", "t1"][i % 2] for i in range(30)]
+    assert got == expected and 5 <= got.count("inv") <= 15
+    flagged = [render_for_training(spec, ROW, i, "instruction", train_inverted=True).inverted for i in range(30)]
+    assert flagged == [g == "inv" for g in got]
 
 
 def test_num_templates_counts_trainable_templates(toy_catalogue):
