@@ -1,5 +1,6 @@
-# flanlab's two contract commands: `make run` (the default ablation) and `make test`.
-# Both create or reuse the virtualenv first; a second call's set-up takes about a second.
+# flanlab's two contract commands: `make run` (the default ablation) and `make test` (the whole suite, what CI runs);
+# `make test-fast` runs the unit and config tests only (no subprocess runs, nothing marked slow: under 2 minutes).
+# All create or reuse the virtualenv first; a second call's set-up takes about a second.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # CPU torch by default. GPU users: install your CUDA torch into $(VENV) first (set-up then keeps it),
@@ -11,7 +12,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export HF_EVALUATE_OFFLINE ?= 1
 
-.PHONY: setup run test lint
+.PHONY: setup run test test-fast lint
 setup: $(VENV)/.flanlab-installed
 
 $(VENV)/.flanlab-installed: pyproject.toml
@@ -25,6 +26,9 @@ run: setup
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider $(ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/config -m "not slow and not subprocess" $(ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -83,12 +83,17 @@ def lazy_run_cell(cfg: DictConfig, output_dir: Path, **kwargs) -> dict:
 
 def cli() -> None:
     """``flanlab report <dir>`` builds a sweep's report, ``flanlab catalogue check`` checks the FLAN catalogue against
-    the hub; anything else is a Hydra run."""
+    the hub, ``flanlab export`` / ``flanlab export-tasks`` export a cell's model / held-out tasks (docs/export.md);
+    anything else is a Hydra run."""
     quiet_libraries()  # also in this process: sweep callbacks and the report (its PDF figure) run here
     if len(sys.argv) > 1 and sys.argv[1] == "report":
         from flanlab.report_command import main as report_main
 
         sys.exit(report_main(sys.argv[2:]))
+    if len(sys.argv) > 1 and sys.argv[1] in ("export", "export-tasks"):
+        from flanlab.export_command import main as export_main
+
+        sys.exit(export_main(sys.argv[1:]))
     if len(sys.argv) > 1 and sys.argv[1] == "catalogue":
         from flanlab.catalogue_command import main as catalogue_main
 

@@ -31,14 +31,16 @@ from flanlab.data.fewshot_mix import FewShotMix
 from flanlab.data.mixture import Mixture, build_mixture
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError, DataError
+from flanlab.export.saving import check_save_model, save_cell_model
 from flanlab.faults import is_out_of_memory, out_of_memory
 from flanlab.io import atomic_write_json, check_writable_dir
 from flanlab.models.load import LoadedModel, load_model
-from flanlab.models.peft import apply_peft, is_peft, save_adapter
+from flanlab.models.peft import apply_peft
 from flanlab.provenance import cell_provenance
 from flanlab.results import CellResults, save_cell_results
 from flanlab.scoring.cot import cot_metrics
 from flanlab.scoring.cot_config import arm_name, check_cot_config, check_cot_tasks, cot_scoring, mixture_options
+from flanlab.scoring.curves import curve_scorer, fixed_rows
 from flanlab.scoring.fewshot import FewShot, scored_name
 from flanlab.scoring.heldout import heldout_dev, score_variant
 from flanlab.scoring.scorers import make_scorer
@@ -52,7 +54,7 @@ from flanlab.templates.cot import COT
 from flanlab.templates.variants import FLAN_VARIANTS, VARIANTS, VariantContext, render_for_scoring
 from flanlab.tracking.run import NullTracker, Tracker, scrub, start_tracker
 from flanlab.training.distributed import is_main
-from flanlab.training.loop import fit
+from flanlab.training.loop import CurveHook, fit
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,7 @@ def check_cell(cfg: DictConfig) -> None:
     """Validate the cell's choices before any expensive work (``flanlab.config_checks``)."""
     check_config(cfg)
     check_cot_config(cfg)
+    check_save_model(cfg)
 
 
 @dataclass
@@ -196,7 +199,8 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
                             max_input_len=int(cfg.train.max_input_len), max_target_len=int(cfg.train.max_target_len))
     fitted = fit(loaded, data, cfg.train, tracker, seed=int(cfg.seed),
                  checkpoint_dir=output_dir / "checkpoints", resume=cfg.resume,
-                 cpu_bf16=bool(cfg.model.cpu_bf16), cache_dir=cfg.paths.cache_dir)
+                 cpu_bf16=bool(cfg.model.cpu_bf16), cache_dir=cfg.paths.cache_dir,
+                 curve=curve_hook(cfg, prep, loaded, tracker))
     results["train"] = {"steps": fitted.steps, "final_loss": fitted.final_loss, "seconds": fitted.seconds,
                         "tokens_per_s": fitted.tokens_per_s, "losses": fitted.losses,
                         "examples": len(mixture.examples), "rows_per_task": mixture.rows_per_task,
@@ -204,8 +208,28 @@ def train_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: T
                         "mfu": fitted.mfu, "peak_flops": fitted.peak_flops,
                         "peak_flops_source": fitted.peak_flops_source, "global_batch": fitted.global_batch,
                         "resumed_from": fitted.resumed_from, "skipped_batches": fitted.skipped_batches}
-    if is_peft(loaded.model) and is_main():  # LoRA: the adapter alone, readable with models.peft.load_adapter
-        results["train"]["adapter"] = str(save_adapter(loaded, output_dir / "adapter"))
+    if fitted.curve:
+        results["curve"] = fitted.curve
+    if is_main():  # train.save_model (auto: a LoRA cell's adapter, nothing else); flanlab export reads it
+        results["train"] |= save_cell_model(loaded, output_dir, str(cfg.train.save_model), cfg)
+
+
+def curve_hook(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, tracker: Tracker) -> CurveHook | None:
+    """Held-out curves during training (``scoring.curve_every``; 0 = off): a fixed subset of the scored rows,
+    scored every N steps (``flanlab.scoring.curves``)."""
+    every = int(cfg.scoring.curve_every)
+    if not every:
+        return None
+    indist = min(int(cfg.scoring.curve_indist_rows), int(cfg.data.indist_eval_per_task))
+    rows = fixed_rows(prep.catalogue, prep.heldout_rows, prep.train_tasks, int(cfg.scoring.curve_rows), indist,
+                      int(cfg.data.eval_sample_seed))
+    score = curve_scorer(cfg, loaded, prep.catalogue, rows, indist_variant(cfg.template.train_variant), tracker)
+
+    def guarded(step: int, tokens: int) -> list[dict]:
+        with scoring_faults(cfg, f"scoring the held-out curve at step {step}"):
+            return score(step, tokens)
+
+    return CurveHook(every, guarded)
 
 
 def seen_rows(mixture: Mixture) -> dict[str, list[int]]:

@@ -42,7 +42,8 @@ class CellResults(TypedDict, total=False):
     provenance: dict[str, Any]  # commit, dirty, template_hash, flanlab_version
     data: dict[str, Any]  # label_histograms, ambiguity, unavailable {policy, skipped}
     audit: dict[str, Any]  # the leakage audit (also in leakage_audit.json)
-    train: dict[str, Any]  # steps, losses, mixture_hash, throughput, resumed_from, skipped_batches, adapter
+    train: dict[str, Any]  # steps, losses, mixture_hash, throughput, resumed_from, skipped_batches, saved_model
+    curve: list[dict[str, Any]]  # held-out curve points during training (scoring.curve_every), oldest first
     zeroshot: dict[str, dict[str, Any]]  # per scoring variant: the stored summary (flanlab.scoring.aggregate)
     indist: dict[str, dict[str, Any]]  # per variant: the same, on the trained tasks
     bad_rows: dict[str, Any]  # policy and skipped rows per task/split

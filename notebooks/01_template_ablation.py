@@ -16,11 +16,21 @@
 # for config-built models) as a dashed line; one panel for the held-out mean and one per cluster. Where the
 # results carry answer types, two more rows show format (type accuracy) and content (accuracy given the right
 # type) apart. All numbers come from `flanlab.analysis` (unit-tested); this notebook only lays them out.
+#
+# Input: the default run's sweep, `outputs/ablation/sweep` (`make run`, i.e. `python -m flanlab +experiment=ablation`,
+# from the repository root; `+experiment=ablation_controls` adds its controls to the same folder). Another sweep:
+# set `results_dir` (papermill `-p results_dir ...`; relative paths are from this folder).
 
 # %% tags=["parameters"]
-results_dir = "../outputs/tiny"  # made by notebooks/make_tiny_results.sh
+results_dir = "../outputs/ablation/sweep"  # the default run's sweep: `make run` writes it (MAKES_IT below)
 figures_dir = "figures"
 n_resamples = 1000
+
+# %%
+from flanlab.analysis.notebook_inputs import require, require_results
+
+MAKES_IT = "python -m flanlab +experiment=ablation"
+require_results(results_dir, MAKES_IT)  # missing or empty: one line naming MAKES_IT, and the notebook stops
 
 # %%
 from pathlib import Path
@@ -31,6 +41,7 @@ from flanlab.analysis.figures import plot_template_ablation, save_figure
 from flanlab.analysis.sweep_report import build_report, markdown_table, task_markdown
 
 report = build_report(results_dir, n_resamples=n_resamples)
+require(report.ablation, results_dir, MAKES_IT, "template-ablation results")  # e.g. only num-clusters cells
 fig = plot_template_ablation(report.ablation)
 paths = save_figure(fig, Path(figures_dir) / "template_ablation")
 display(Markdown(markdown_table(report.ablation)))

@@ -14,11 +14,20 @@
 # `flanlab.analysis.stats`) with its hierarchical-bootstrap 95% CI; the lines are chance, the format-aware guess
 # and the majority answer. Scored directly = rank classification; scored with CoT = generate, read the answer after
 # the marker (a missing marker counts as wrong; the table counts them).
+#
+# Input: that study's sweep, `outputs/cot_ablation/sweep` (`python -m flanlab +experiment=cot_ablation`, from the
+# repository root). Another sweep: set `results_dir` (relative paths are from this folder).
 
 # %% tags=["parameters"]
-results_dir = "../outputs/tiny_cot"  # made by notebooks/make_tiny_results.sh
+results_dir = "../outputs/cot_ablation/sweep"  # the chain-of-thought study's sweep (MAKES_IT below writes it)
 figures_dir = "figures"
 n_resamples = 1000
+
+# %%
+from flanlab.analysis.notebook_inputs import require, require_results
+
+MAKES_IT = "python -m flanlab +experiment=cot_ablation"
+require_results(results_dir, MAKES_IT)  # missing or empty: one line naming MAKES_IT, and the notebook stops
 
 # %%
 from pathlib import Path
@@ -28,6 +37,7 @@ from flanlab.analysis.figures import save_figure
 from flanlab.analysis.sweep_report import build_report
 
 tables = build_report(results_dir, n_resamples=n_resamples).cot
+require(tables, results_dir, MAKES_IT, "chain-of-thought results (models scored with cot)")
 paths = save_figure(plot_cot(tables["table"], tables["baselines"]), Path(figures_dir) / "cot_2x2")
 print(cot_markdown(tables))
 print("saved:", *paths)

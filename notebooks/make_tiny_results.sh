@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The notebooks' default results: a tiny ablation and a tiny num-clusters sweep on the control suite in OUT_DIR, and
-# a tiny prompt-semantics sweep in OUT_DIR_prompt_semantics and a one-cell chain-of-thought sweep (with the
-# instruction-response fixtures in its mixture) in OUT_DIR_cot. The sweeps run two at a time, each one cell at a
-# time on one thread (hydra/launcher=basic: no worker processes to start), with their output in OUT_DIR_logs
-# (about 50 s on 2 cores).
+# Tiny results for the notebooks, in seconds rather than the real studies' minutes (CI's notebook test runs the
+# notebooks on them; the notebooks' own defaults are the real sweeps, outputs/<experiment_name>/sweep): a tiny
+# ablation and a tiny num-clusters sweep on the control suite in OUT_DIR, and a tiny prompt-semantics sweep in
+# OUT_DIR_prompt_semantics and a one-cell chain-of-thought sweep (with the instruction-response fixtures in its
+# mixture) in OUT_DIR_cot. The sweeps run two at a time, each one cell at a time on one thread
+# (hydra/launcher=basic: no worker processes to start), with their output in OUT_DIR_logs (about 50 s on 2 cores).
 # Usage: notebooks/make_tiny_results.sh [OUT_DIR]   (default: outputs/tiny, relative to the repository root)
+# Then pass them as a parameter (relative paths are from notebooks/), e.g.
+#   papermill notebooks/01_template_ablation.ipynb /tmp/01.ipynb --cwd notebooks -p results_dir ../outputs/tiny
+#   (02 and 04 read ../outputs/tiny too, 05 ../outputs/tiny_prompt_semantics, 06 ../outputs/tiny_cot)
 # Each cell is conf/debug/tiny.yaml's (12 steps, a few rows); +debug=tiny comes after +experiment=..., so it wins.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -111,3 +111,19 @@ def assert_golden(path: Path, text: str) -> None:
         path.write_text(text)
     assert path.is_file(), f"missing golden file {path}; run with FLANLAB_UPDATE_GOLDEN=1"
     assert path.read_text() == text, f"{path.name} differs; if intended, rerun with FLANLAB_UPDATE_GOLDEN=1"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``subprocess`` every test whose own code starts a process (it names ``subprocess.`` or
+    ``sys.executable``: ``python -m flanlab``, a fresh interpreter, a script), so ``make test-fast`` can leave them
+    out (``-m "not slow and not subprocess"``); ``make test`` runs them all. An explicit mark works too."""
+    import inspect
+
+    for item in items:
+        function = getattr(item, "function", None)
+        try:
+            source = inspect.getsource(function) if function is not None else ""
+        except (OSError, TypeError):
+            continue
+        if "subprocess." in source or "sys.executable" in source:
+            item.add_marker(pytest.mark.subprocess)

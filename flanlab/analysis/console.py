@@ -28,6 +28,10 @@ def print_report(report: Report, root: str | Path, out: str | Path) -> None:
         from flanlab.analysis.mixing_report import mixing_markdown
 
         print("\n" + mixing_markdown(report.mixing))
+    if report.curves:
+        from flanlab.analysis.curves_report import curves_markdown
+
+        print("\n" + curves_markdown(report.curves))
     _print_headline(report.headline)
     counts = report.status["state"].value_counts().to_dict()
     print("\nCells: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) if counts else "\nCells: none found")

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from flanlab.analysis.collect import arm_of, config_built
+from flanlab.analysis.curves import FIGURE as CURVES_FIGURE
 from flanlab.analysis.grid_status import stale_results
 from flanlab.analysis.sweep_report import (
     Report,
@@ -123,13 +124,31 @@ def ablation_section(report: Report) -> str:
              '<p class="note">Rows: trained with / scored with; 95% CIs; a paired test against '
              "instruction-trained, instruction-scored; the untuned baseline.</p>",
              table(summary_rows(report.ablation)), f'<ul class="note">{notes}</ul>']
-    parts += [figure(p, p.stem.replace("_", " ")) for p in report.figures if p.suffix == ".png"]
+    parts += [figure(p, p.stem.replace("_", " ")) for p in report.figures
+              if p.suffix == ".png" and p.stem != CURVES_FIGURE]  # the curves have their own section
     parts += ["<h3>Score per cluster (means over seeds)</h3>", table(report.wide, index=True)]
     if not report.tasks.empty:
         parts += ["<details><summary>Per held-out task</summary>", table(task_table_text(report.tasks)), "</details>"]
     if not report.num_clusters.empty:
         cols = ["eval_variant", "n_train_clusters", "cluster", "seeds", "score", "ci_low", "ci_high", "ci_kind"]
         parts += ["<h3>Held-out score by number of training clusters</h3>", table(report.num_clusters[cols])]
+    return "\n".join(parts)
+
+
+def curves_section(report: Report) -> str:
+    """Transfer during training: the curves figure, when each arm's format and content first rise above chance,
+    and the instruction arm's lead over no template step by step (``flanlab.analysis.curves``)."""
+    if not report.curves:
+        return ""
+    from flanlab.analysis.curves_report import DEFINITIONS, crossings_text, lead_text
+
+    curves = report.curves
+    parts = ["<h2>Transfer during training</h2>", f'<p class="note">{esc(DEFINITIONS)}</p>']
+    parts += [figure(p, "held-out score, format and content during training, with in-distribution accuracy")
+              for p in report.figures if p.suffix == ".png" and p.stem == CURVES_FIGURE]
+    parts += ["<h3>First step above chance</h3>", table(crossings_text(curves["crossings"])),
+              "<h3>Instruction's lead over no template (paired on seeds and rows)</h3>",
+              table(lead_text(curves["lead_summary"], curves["lead"]))]
     return "\n".join(parts)
 
 
@@ -279,7 +298,7 @@ def render_html(report: Report, root: str | Path, out: str | Path) -> str:
     root, out = Path(root).resolve(), Path(out).resolve()
     cells = [{**cell, "dir": str(Path(cell["dir"]).resolve())} for cell in report.cells]
     ablation_cells = [c for c in cells if not is_num_clusters_cell(c)]
-    sections = [ablation_section(report), headline_section(report.headline),
+    sections = [ablation_section(report), headline_section(report.headline), curves_section(report),
                 status_section(report, root, out, stale_results(cells)), indist_section(report, ablation_cells),
                 samples_section(ablation_cells), config_section(cells, root)]
     title = f"flanlab report: {root.name}"

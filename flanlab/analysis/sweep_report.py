@@ -17,6 +17,7 @@ import pandas as pd
 
 from flanlab.analysis.collect import GroupData, arm_of, group_cells, load_cells
 from flanlab.analysis.cot import build_cot
+from flanlab.analysis.curves import build_curves
 from flanlab.analysis.grid_status import grid_status
 from flanlab.analysis.mixing import build_mixing
 from flanlab.analysis.semantics_report import build_semantics, write_semantics
@@ -45,6 +46,7 @@ class Report:
     cot: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.cot (docs/cot.md)
     mixing: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.mixing (k-shot scoring)
     cells: list[dict] = field(default_factory=list)  # the loaded results.json of every complete cell
+    curves: dict[str, pd.DataFrame] = field(default_factory=dict)  # flanlab.analysis.curves (scoring.curve_every)
 
 
 def is_num_clusters_cell(cell: dict) -> bool:
@@ -119,7 +121,8 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
     num_clusters = _num_clusters(cluster_cells, n_resamples, seed) if cluster_cells else pd.DataFrame()
     return Report(ablation=ablation, wide=wide_table(ablation), indist=indist_table(ablation_cells),
                   num_clusters=num_clusters, status=grid_status(root), tasks=tasks, headline=headline,
-                  semantics=semantics, cot=cot, mixing=mixing, cells=cells)
+                  semantics=semantics, cot=cot, mixing=mixing, cells=cells,
+                  curves=build_curves(ablation_cells, n_resamples=n_resamples, seed=seed))
 
 
 def _num(x: object) -> float | None:
@@ -320,6 +323,10 @@ def write_report(root: str | Path, out_dir: str | Path | None = None, *, figures
         from flanlab.analysis.mixing_report import write_mixing
 
         report.figures += [p for p in write_mixing(report.mixing, out, figures=figures) if p.parent.name == "figures"]
+    if report.curves:
+        from flanlab.analysis.curves_report import write_curves
+
+        report.figures += [p for p in write_curves(report.curves, out, figures=figures) if p.parent.name == "figures"]
     return report
 
 

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 # Top-level keys and dotted leaves that do not change what a cell computes.
 IGNORED = ("hydra", "paths", "logger", "threads", "resume_complete", "resume_stale", "resume_stale_commit",
-           "experiment_name", "train.progress", "scoring.progress")
+           "experiment_name", "train.progress", "scoring.progress", "train.save_model")
 KEY_LENGTH = 10
 # Names the key hashes as they were when existing grids ran, so that a rename keeps every cell's key (and folder):
 # classes that moved (issue 17) and renamed config keys.
@@ -65,6 +65,10 @@ def keyed_config(cfg: DictConfig) -> dict[str, Any]:
     if isinstance(scoring, dict) and scoring.get("num_fewshot") == [0] and scoring.get("fewshot_seed") == 1234:
         scoring.pop("num_fewshot")  # k-shot scoring (issue 27); zero-shot only keeps every earlier cell's key
         scoring.pop("fewshot_seed")
+    if isinstance(scoring, dict) and (scoring.get("curve_every"), scoring.get("curve_rows"),
+                                      scoring.get("curve_indist_rows")) == (0, 16, 16):
+        for key in ("curve_every", "curve_rows", "curve_indist_rows"):
+            scoring.pop(key)  # held-out curves during training (issue 29); off keeps every earlier cell's key
     train = data.get("train")
     if isinstance(train, dict) and train.get("on_nonfinite") == "stop":
         train.pop("on_nonfinite")  # added with issue 25; stopping computes what every earlier cell computed

@@ -14,7 +14,8 @@ import logging
 import math
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,30 @@ class FitResult:
     global_batch: int = 0
     resumed_from: int | None = None
     skipped_batches: int = 0
+    curve: list[dict] = field(default_factory=list)  # held-out curve points (``CurveHook``), oldest first
+
+
+@dataclass
+class CurveHook:
+    """Held-out curve points during training (``scoring.curve_every``): ``score(step, tokens_seen)`` evaluates the
+    model and returns that evaluation's points. The loop calls it before the first update (step 0) of a fresh run,
+    every ``every`` steps and at the last step, on the main rank only; it holds no collectives."""
+
+    every: int
+    score: Callable[[int, int], list[dict]]
+
+
+@dataclass
+class Progress:
+    """Where a run stands, from a checkpoint or fresh: the next step, the logged losses, the open loss window
+    (summed loss, target tokens), the batches skipped, the non-pad tokens seen and the curve points so far."""
+
+    start: int = 1
+    losses: list = field(default_factory=list)
+    window: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    skipped: int = 0
+    tokens: float = 0.0
+    curve: list[dict] = field(default_factory=list)
 
 
 def check_train_config(cfg: DictConfig) -> None:
@@ -103,36 +128,67 @@ class Setup:
 
 def fit(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, tracker: Tracker, seed: int, *,
         checkpoint_dir: str | Path | None = None, resume: object = "auto", cpu_bf16: bool = False,
-        cache_dir: str | Path | None = None) -> FitResult:
+        cache_dir: str | Path | None = None, curve: CurveHook | None = None) -> FitResult:
     """Fine-tune ``loaded.model`` in place on tokenised ``data`` for ``cfg.steps`` optimiser steps.
 
     ``cpu_bf16``: the model's config opts in to bf16 autocast on a bf16-capable CPU under
-    ``precision: auto``; ``cache_dir``: where the measured peak FLOP/s is cached (``paths.cache_dir``).
+    ``precision: auto``; ``cache_dir``: where the measured peak FLOP/s is cached (``paths.cache_dir``);
+    ``curve``: held-out curve points during training (``CurveHook``; their time is not counted as training time).
     """
     check_train_config(cfg)
     run = set_up(loaded, data, cfg, seed, cpu_bf16, cache_dir)
-    found, (start_step, losses, window, skipped) = resume_from(checkpoint_dir, resolve_resume(resume), run,
-                                                               loaded.name)
+    check_curve(run, cfg, curve)
+    found, done = resume_from(checkpoint_dir, resolve_resume(resume), run, loaded.name)
+    losses, window, points = done.losses, done.window, done.curve
     steps, every = int(cfg.steps), int(cfg.checkpoint_every or 0)
-    counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": 0.0, "skipped": float(skipped)}
+    counts = {"nonpad": 0.0, "slots": 0.0, "flops": 0.0, "tokens": done.tokens, "skipped": float(done.skipped),
+              "curve_s": 0.0}
     show = cfg.progress and dist.is_main()
-    bar = tqdm(range(start_step, steps + 1), desc="train", disable=not show, mininterval=2)
+    bar = tqdm(range(done.start, steps + 1), desc="train", disable=not show, mininterval=2)
     start = time.perf_counter()
+    if curve is not None and done.start == 1:
+        points += curve_points(run, curve, 0, counts)
     for step in bar:
         guarded_step(run, cfg, counts, window, loaded.arch, step)
         if step % int(cfg.log_every) == 0 or step == steps:
-            mean_loss = log_window(tracker, step, window, counts, time.perf_counter() - start, run.peak,
-                                   run.schedule.get_last_lr()[0], run.device)
+            mean_loss = log_window(tracker, step, window, counts, time.perf_counter() - start - counts["curve_s"],
+                                   run.peak, run.schedule.get_last_lr()[0], run.device)
             losses.append((step, mean_loss))
             bar.set_postfix(loss=f"{mean_loss:.3f}")
             window = [0.0, 0.0]
+        if curve is not None and (step % curve.every == 0 or step == steps):
+            points += curve_points(run, curve, step, counts)
         if checkpoint_dir and ((every and step % every == 0) or step == steps):
             save_checkpoint(checkpoint_dir, step, run.module, run.optimizer, int(cfg.keep_checkpoints or 1), {
                 "schedule": run.schedule.state_dict(), "sampler": run.sampler.state_dict(), "losses": losses,
                 "window": window, "fingerprint": run.fingerprint, "model_name": loaded.name,
-                "skipped_batches": int(counts["skipped"])})
-    seconds = time.perf_counter() - start
-    return wrap_up(run, loaded, cfg, counts, seconds, losses, start_step - 1 if found is not None else None)
+                "skipped_batches": int(counts["skipped"]), "tokens_seen": counts["tokens"], "curve": points})
+    seconds = time.perf_counter() - start - counts["curve_s"]
+    result = wrap_up(run, loaded, cfg, counts, seconds, losses, done.start - 1 if found is not None else None)
+    result.curve = points
+    return result
+
+
+def check_curve(run: Setup, cfg: DictConfig, curve: CurveHook | None) -> None:
+    """Curve points need the whole model on the main rank: FSDP shards it (gathering it is a collective)."""
+    if curve is not None and run.distributed and cfg.parallel == "fsdp":
+        raise ConfigError("scoring.curve_every needs whole weights on the main rank, which FSDP shards; use "
+                          "train.parallel=ddp, or scoring.curve_every=0")
+
+
+def curve_points(run: Setup, curve: CurveHook, step: int, counts: dict[str, float]) -> list[dict]:
+    """One curve evaluation at ``step`` on the main rank (no collectives; other ranks go on to the next step and
+    wait for it there). The training RNG streams (torch, CUDA, numpy, Python) are saved and put back, and the model
+    returns to training mode on the training device, so training continues exactly as without it."""
+    if not dist.is_main():
+        return []
+    began, rng = time.perf_counter(), ckpt.rng_state()
+    try:
+        return curve.score(step, int(counts["tokens"]))
+    finally:
+        ckpt.set_rng_state(rng)
+        run.model.to(run.device).train()
+        counts["curve_s"] += time.perf_counter() - began
 
 
 def set_up(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, seed: int, cpu_bf16: bool,
@@ -159,7 +215,7 @@ def set_up(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, seed: i
 
 
 def resume_from(checkpoint_dir: str | Path | None, resume: str, run: Setup,
-                name: str) -> tuple[Path | None, tuple[int, list, list[float], int]]:
+                name: str) -> tuple[Path | None, Progress]:
     """The newest readable checkpoint (unless ``resume`` is false) and what ``restore`` takes from it.
 
     An unreadable checkpoint is skipped with a warning naming it, and the next older one is tried. With none left,
@@ -218,7 +274,8 @@ def train_step(run: Setup, cfg: DictConfig, counts: dict[str, float], window: li
     Returns True, or None when the loss or the gradient norm was not finite on any process: then nothing is
     updated (the schedule still steps), ``counts["skipped"]`` grows and the window keeps its finite sums."""
     micro, accum = run.micro, run.accum
-    idx = next(run.sampler)[run.rank * micro * accum : (run.rank + 1) * micro * accum]
+    drawn = next(run.sampler)
+    idx = drawn[run.rank * micro * accum : (run.rank + 1) * micro * accum]
     shards = [[run.rows[i] for i in idx[j * micro : (j + 1) * micro]] for j in range(accum)]
     batches = [{k: v.to(run.device) for k, v in run.collate(s).items()} for s in shards]
     local = [float(target_tokens(b, arch)) for b in batches]
@@ -244,10 +301,18 @@ def train_step(run: Setup, cfg: DictConfig, counts: dict[str, float], window: li
         counts["skipped"] += 1
         return None
     window[1] += sum(local)
+    counts["tokens"] += batch_tokens(run.rows, drawn, arch)
     run.optimizer.step()
     run.schedule.step()
     run.optimizer.zero_grad(set_to_none=True)
     return True
+
+
+def batch_tokens(rows: list[dict], drawn: list[int], arch: str) -> float:
+    """The non-pad tokens of a whole global batch (every process's share), counted as ``count_tokens`` counts
+    them; every rank computes the same number without a collective."""
+    return float(sum(len(rows[i]["input_ids"]) + (len(rows[i]["labels"]) if arch == "seq2seq" else 0)
+                     for i in drawn))
 
 
 def wrap_up(run: Setup, loaded: LoadedModel, cfg: DictConfig, counts: dict[str, float], seconds: float,
@@ -280,18 +345,19 @@ def batching(loaded: LoadedModel, data: datasets.Dataset, cfg: DictConfig, globa
     return collate, rows, BatchSampler(keys, global_batch, seed, mode, int(cfg.bucket_pool))
 
 
-def restore(found: Path | None, state: dict | None, run: Setup) -> tuple[int, list, list[float], int]:
+def restore(found: Path | None, state: dict | None, run: Setup) -> Progress:
     """Model, optimiser, schedule, RNG and data position from checkpoint ``state`` (read from ``found``); returns
-    the first step to run, the logged losses, the open loss window and the batches skipped so far
-    (``1, [], [0, 0], 0`` when there is none)."""
+    where the run stands (a fresh ``Progress`` when there is none). Checkpoints written before curves and token
+    counts were kept resume with none."""
     if found is None or state is None:
-        return 1, [], [0.0, 0.0], 0  # window: summed loss, target tokens since the last log
+        return Progress()
     ckpt.restore_model_state(run.module, run.optimizer, state)
     run.schedule.load_state_dict(state["schedule"])
     run.sampler.load_state_dict(state["sampler"])
     ckpt.set_rng_state(state["rng"][min(run.rank, len(state["rng"]) - 1)])
     log.info("resumed from %s (step %d)", found, state["step"])
-    return state["step"] + 1, [tuple(x) for x in state["losses"]], state["window"], state.get("skipped_batches", 0)
+    return Progress(state["step"] + 1, [tuple(x) for x in state["losses"]], state["window"],
+                    state.get("skipped_batches", 0), float(state.get("tokens_seen", 0.0)), list(state.get("curve", [])))
 
 
 def log_window(tracker: Tracker, step: int, window: list[float], counts: dict[str, float], elapsed: float,

@@ -23,6 +23,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 GRID = ["template=untuned,instruction", "data.bad_rows=skip,error", "heldout.clusters=[sentiment]",
         f"tasks.include=[{{path: {ROOT / 'tests' / 'fixtures' / 'sweep_bad_row'}}}]"]
 CALLBACKS = ["+hydra.callbacks.report._target_=flanlab.analysis.report_callback.SweepReport"]
+CURVES = ["scoring.curve_every=6", "scoring.curve_rows=4"]  # held-out curves at steps 0, 6 and 12 (issue 29)
 
 
 def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
@@ -36,12 +37,12 @@ def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def sweep_dir(tmp_path_factory) -> Path:
     """Two arms x two bad-row policies, one of which fails on a fixture row (two cells fail); W&B offline; the
-    sweep's report callback writes report.html."""
+    trained cell keeps held-out curves; the sweep's report callback writes report.html."""
     tmp = tmp_path_factory.mktemp("html")
     root = tmp / "sweep"
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_DIR": str(tmp / "wandb"), "FLANLAB_CACHE": str(tmp / "cache"),
            "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "flanlab", "-m", *GRID, f"hydra.sweep.dir={root}", *CALLBACKS, *TINY]
+    cmd = [sys.executable, "-m", "flanlab", "-m", *GRID, f"hydra.sweep.dir={root}", *CALLBACKS, *TINY, *CURVES]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return root
@@ -52,6 +53,7 @@ def test_sweep_writes_a_self_contained_report(sweep_dir):
     assert not re.findall(r'(?:src|href)="(?:[a-z]+:)?//', page)
     assert list(sweep_dir.glob("*/wandb/offline-run-*/*.wandb"))
     assert re.search(r'href="instruction__[^"/]+/wandb/offline-run-[^"]+\.wandb"', page)
+    assert (sweep_dir / "transfer_curves.md").is_file() and (sweep_dir / "figures" / "transfer_curves.png").is_file()
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
@@ -64,6 +66,10 @@ def test_report_renders_in_headless_chromium(sweep_dir, tmp_path):
     assert dom.count('class="failed">failed</span>') == 2 and "row 3 has no answer options" in dom
     assert 'class="filter"' in dom  # the page's script ran: it adds a filter box above each table
     assert "Sample prompts" in dom and "gold: <b>" in dom
+    curves = dom[dom.index("<h2>Transfer during training</h2>"):].split("<h2>", 2)[1]  # the curves section
+    assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}" alt="held-out score, format', curves)
+    assert re.search(r"<tr><td>sentiment</td><td>instruction</td><td>instruction</td><td>mean</td><td>1</td>", curves)
+    assert "instruction − no_template" not in curves  # no no-template arm in this sweep: no lead table rows
 
     shot = tmp_path / "page.png"
     _chromium(f"--screenshot={shot}", "--window-size=1200,900", url, profile=tmp_path / "profile")

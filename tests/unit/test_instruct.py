@@ -3,6 +3,7 @@ configured rates."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 
@@ -16,7 +17,14 @@ from flanlab.tasks.combined import CombinedCatalogue
 from flanlab.tasks.control.cot_catalogue import ControlCoTCatalogue
 from flanlab.tasks.instruct import KNOWN, convert, load_instruct
 from flanlab.tasks.instruct.loader import read_records
-from flanlab.templates.variants import SCORING_VARIANTS, TRAIN_VARIANTS, VariantContext, render_for_scoring
+from flanlab.tasks.spec import Template
+from flanlab.templates.variants import (
+    SCORING_VARIANTS,
+    TRAIN_VARIANTS,
+    UNSEEN,
+    VariantContext,
+    render_for_scoring,
+)
 from tests.conftest import ROOT
 
 FIX = ROOT / "tests" / "fixtures" / "instruct"
@@ -63,15 +71,32 @@ def test_parquet_and_sharegpt_first_turn(tmp_path):
     assert len(rows) == 4 and all(r["context"] == "" for r in rows)
 
 
+# A second phrasing of the row's own instruction: with template.held_back_templates=1 (as +experiment=prompt_semantics
+# sets it) it is held back from training and instruction scoring, so unseen_paraphrase scores it and only it.
+PARAPHRASE = Template("paraphrase", "Here is a request. Answer it.\n\n{prompt}")
+
+
 @pytest.mark.parametrize("variant", SCORING_VARIANTS)
 def test_every_variant_renders(catalogue, variant):
-    context = VariantContext(list(catalogue.specs.values()))
+    context = VariantContext(list(catalogue.specs.values()), held_back=1)
     for name, spec in catalogue.specs.items():
         row = catalogue.train_data(name)[0]
+        if variant == UNSEEN:
+            # An instruction-response task has one template (the row's own instruction), and a task holds back
+            # none of its last N when it has no more than N: unseen_paraphrase has nothing to score there ...
+            assert list(render_for_scoring(spec, row, 0, variant, context=context)) == []
+            # ... so give it a second phrasing, which is then held back.
+            spec = dataclasses.replace(spec, templates=(*spec.templates, PARAPHRASE))
+            seen = [p.template_id for p in render_for_scoring(spec, row, 0, "instruction", context=context)]
+            assert seen == ["own"]  # the held-back phrasing never reaches instruction scoring
         prompts = list(render_for_scoring(spec, row, 0, variant, context=context))
-        assert variant == "unseen_paraphrase" or prompts  # one template: nothing is held back
+        assert prompts and all(p.variant == variant and p.task == name for p in prompts)
         for p in prompts:
             assert p.input == p.input.rstrip() and p.references == (row["response"],)
+        if variant == UNSEEN:
+            (p,) = prompts
+            assert p.template_id == "paraphrase" and p.target == row["response"]
+            assert p.input == f"Here is a request. Answer it.\n\n{row['prompt']}".rstrip()
         if variant == "instruction":
             assert prompts[0].input == row["prompt"]
         if variant == "dataset_name":

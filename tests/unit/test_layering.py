@@ -21,8 +21,8 @@ LAYERS = [  # lowest first
     {"data"},
     {"models", "tracking"},
     {"training", "scoring", "config_checks"},
-    {"analysis", "sweeps"},
-    {"pipeline", "cli_checks", "config_summary", "report_command", "catalogue_command", "__main__"},
+    {"analysis", "sweeps", "export"},
+    {"pipeline", "cli_checks", "config_summary", "report_command", "catalogue_command", "export_command", "__main__"},
 ]
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import platform
+from pathlib import Path
 from types import SimpleNamespace
 
 import datasets
@@ -52,8 +55,38 @@ def test_without_cpuinfo_torch_decides(tmp_path, monkeypatch, torch_says):
     assert cpu_model_name() == "unknown-cpu"
 
 
-def test_torch_check_runs_on_this_torch():
-    assert isinstance(hardware._torch_says_bf16(), bool)
+AVX512_CORE = {"avx512f", "avx512bw", "avx512vl", "avx512dq"}  # oneDNN's avx512_core: its bf16 kernels need no more
+
+
+def test_torch_check_agrees_with_this_cpu():
+    """torch's oneDNN bf16 check on this machine, against two probes that do not go through it: the kernel's CPU
+    flags (read here, not by flanlab.hardware) and ATen's own dispatch capability. oneDNN offers bf16 from
+    avx512_core (AVX512 F/BW/VL/DQ) up, emulated below AVX512-BF16: so torch says yes wherever
+    ``cpu_supports_bf16`` does, and on plain AVX512 too, which is why flanlab reads the flags instead."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip(f"the flag rule is x86's; this is {platform.machine()}")
+    if os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA"):
+        pytest.skip("ONEDNN_MAX_CPU_ISA caps what oneDNN uses below what the CPU has")
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        pytest.skip("no /proc/cpuinfo")
+    flags = next((set(line.split(":", 1)[1].split()) for line in text.splitlines() if line.startswith("flags")), set())
+    if not flags:
+        pytest.skip("/proc/cpuinfo lists no flags")
+    says = hardware._torch_says_bf16()
+    assert type(says) is bool
+    if not torch.backends.mkldnn.is_available():
+        assert says is False  # no oneDNN, no bf16 kernels to ask about
+        return
+    native = bool(flags & set(hardware.BF16_FLAGS))
+    if flags >= AVX512_CORE or native:
+        assert says is True, f"torch says no bf16 on a CPU with {sorted(flags & {*AVX512_CORE, *hardware.BF16_FLAGS})}"
+    elif "avx_ne_convert" not in flags:  # AVX2 parts with AVX-NE-CONVERT get oneDNN bf16 too; nothing to claim there
+        assert says is False, f"torch says bf16 on a CPU without AVX512 ({torch.backends.cpu.get_cpu_capability()})"
+    if torch.backends.cpu.get_cpu_capability() == "AVX512":  # ATen dispatches AVX512 kernels: avx512_core is there
+        assert says is True
+    assert hardware.cpu_supports_bf16() is native  # and flanlab's rule reads the same flags
 
 
 @pytest.mark.parametrize("supported,cpu_bf16,expected", [

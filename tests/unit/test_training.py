@@ -246,8 +246,9 @@ def test_the_fit_stages_one_by_one(tmp_path):
     loaded, cfg = LoadedModel(_t5(), TOK, "seq2seq", "t"), _cfg(grad_accum=2, warmup_steps=0)
     run = set_up(loaded, _data(), cfg, seed=0, cpu_bf16=False, cache_dir=tmp_path)
     assert (run.micro, run.accum, run.world, run.distributed) == (8, 2, 1, False) and len(run.rows) == 48
-    found, (start, losses, window, skipped) = resume_from(tmp_path / "ckpt", "auto", run, "t")
-    assert found is None and (start, losses, window, skipped) == (1, [], [0.0, 0.0], 0)
+    found, done = resume_from(tmp_path / "ckpt", "auto", run, "t")
+    window = done.window
+    assert found is None and (done.start, done.losses, window, done.skipped, done.curve) == (1, [], [0.0, 0.0], 0, [])
     with pytest.raises(RunFault, match="resume=true but there is no readable checkpoint"):
         resume_from(tmp_path / "ckpt", "true", run, "t")
     before = _params(loaded.model)
@@ -256,5 +257,6 @@ def test_the_fit_stages_one_by_one(tmp_path):
     assert not torch.equal(before, _params(loaded.model))
     assert window[1] == 16 * 3 and window[0] > 0  # two micro-batches of 8 rows, 3 target tokens each
     assert counts["nonpad"] > 0 and counts["slots"] >= counts["nonpad"] and counts["flops"] > 0
+    assert counts["tokens"] == counts["nonpad"]  # one process: its share is the whole global batch
     result = wrap_up(run, loaded, cfg, counts, 1.0, [(1, window[0] / window[1])], None)
     assert result.global_batch == 16 and result.tokens_per_s == counts["nonpad"] and not loaded.model.training
