@@ -23,6 +23,7 @@
 
 # %% tags=["parameters"]
 results_dir = "../outputs/ablation/sweep"  # the default run's sweep: `make run` writes it (MAKES_IT below)
+mixing_dir = "../outputs/template_mixing/sweep"  # the Flan 2022 template-mixing study (last section; optional)
 figures_dir = "figures"
 n_resamples = 1000
 
@@ -56,3 +57,21 @@ display(Markdown(task_markdown(report.tasks)))
 delta = report.headline.get("delta_instruction_vs_no_template")
 if delta:
     print("instruction - no_template:", {k: delta[k] for k in ("diff", "ci_low", "ci_high", "p", "p_holm")})
+
+# %% [markdown]
+# ## Flan 2022: few-shot, mixed prompts and input inversion
+# Each training arm of `python -m flanlab +experiment=template_mixing` (zero-shot only, mixed, few-shot only,
+# zero-shot plus input inversion, the oracle with mixed prompts, the random init) scored zero-shot and 3-shot on the
+# held-out clusters, with 95% CIs, chance and majority lines (`flanlab.analysis.mixing`). Skipped, with one line, when
+# that study has not run.
+
+# %%
+from flanlab.analysis.mixing_report import mixing_markdown, plot_mixing
+
+mixing = build_report(mixing_dir, n_resamples=n_resamples).mixing if Path(mixing_dir).is_dir() else {}
+if mixing:
+    fig = plot_mixing(mixing["table"], mixing["baselines"])
+    print("saved:", *save_figure(fig, Path(figures_dir) / "template_mixing"))
+    display(Markdown(mixing_markdown(mixing)))
+else:
+    print(f"no template-mixing results under {mixing_dir}: run `python -m flanlab +experiment=template_mixing` first")

@@ -2,8 +2,9 @@
 # Tiny results for the notebooks, in seconds rather than the real studies' minutes (CI's notebook test runs the
 # notebooks on them; the notebooks' own defaults are the real sweeps, outputs/<experiment_name>/sweep): a tiny
 # ablation and a tiny num-clusters sweep on the control suite in OUT_DIR, and a tiny prompt-semantics sweep in
-# OUT_DIR_prompt_semantics and a one-cell chain-of-thought sweep (with the instruction-response fixtures in its
-# mixture) in OUT_DIR_cot. The sweeps run two at a time, each one cell at a time on one thread
+# OUT_DIR_prompt_semantics, a one-cell chain-of-thought sweep (with the instruction-response fixtures in its
+# mixture) in OUT_DIR_cot, and a two-cell template-mixing sweep (zero-shot and mixed, scored 0- and 3-shot) in
+# OUT_DIR_mixing. The sweeps run two at a time, each one cell at a time on one thread
 # (hydra/launcher=basic: no worker processes to start), with their output in OUT_DIR_logs (about 50 s on 2 cores).
 # Usage: notebooks/make_tiny_results.sh [OUT_DIR]   (default: outputs/tiny, relative to the repository root)
 # Then pass them as a parameter (relative paths are from notebooks/), e.g.
@@ -40,4 +41,7 @@ sweep cot +experiment=cot_ablation mixture.cot_fraction=0.15 seed=0 "tasks.inclu
 second=$!
 wait "$first"
 wait "$second"
-echo "tiny results in $OUT, ${OUT}_prompt_semantics and ${OUT}_cot (logs in $LOGS)"
+
+sweep mixing +experiment=template_mixing template=instruction,fewshot_mixed seed=0 \
+  hydra.sweep.dir="${OUT}_mixing" logger=none
+echo "tiny results in $OUT, ${OUT}_prompt_semantics, ${OUT}_cot and ${OUT}_mixing (logs in $LOGS)"

@@ -170,7 +170,6 @@ def build_mixture(
     donors = shuffled_donors(catalogue, names) if variant == SHUFFLED else {}
     context = VariantContext([catalogue.spec(n) for n in names], held_back=held_back)
     for name in names:
-        spec = catalogue.spec(name)
         indices[name] = _capped(catalogue, split, name, train_heldout, heldout, seed, max_per_task,
                                 set((exclude or {}).get(name, ())))
     if rates:
@@ -186,12 +185,9 @@ def build_mixture(
         counts[name] = len(rows)
         if spec.is_classification:
             histograms[name] = label_histogram(spec, rows, split=spec.train_split)
-        shots = None
-        if fewshot is not None and shot_at.get(name):
-            pool = catalogue.train_data(name)
-            chosen = plan_examples(name, shot_at[name], indices[name], len(pool), fewshot.seed,
-                                   set((exclude or {}).get(name, ())))
-            shots, examples_of[name] = ShotRows(chosen, pool), sorted({j for v in chosen.values() for j in v})
+        shots = _shot_rows(catalogue, name, shot_at.get(name), indices[name], fewshot, (exclude or {}).get(name, ()))
+        if shots is not None:
+            examples_of[name] = sorted({j for v in shots.chosen.values() for j in v})
         parts.append(render_task(catalogue, name, rows, variant, num_templates, options_in_prompt,
                                  limit=limit, donors=donors.get(name), train_inverted=train_inverted,
                                  context=context, cot_rows=cot.get(name), shots=shots))
@@ -202,6 +198,15 @@ def build_mixture(
              sum(len(v) for v in cot.values()))
     return Mixture(examples=examples, tasks=names, rows_per_task=counts, row_indices=indices,
                    label_histograms=histograms, example_indices=examples_of)
+
+
+def _shot_rows(catalogue: Catalogue, name: str, k_at: dict[int, int] | None, row_ids: list[int],
+               fewshot: FewShotMix | None, banned: Iterable[int]) -> ShotRows | None:
+    """A task's few-shot rows with their planned examples (never a ``banned`` row), or None when it has none."""
+    if fewshot is None or not k_at:
+        return None
+    pool = catalogue.train_data(name)
+    return ShotRows(plan_examples(name, k_at, row_ids, len(pool), fewshot.seed, set(banned)), pool)
 
 
 def _capped(catalogue: Catalogue, split: Split, name: str, train_heldout: bool, heldout: set[str], seed: int,

@@ -52,6 +52,8 @@ def test_notebook_runs_and_saves_its_figure(name, tiny_results, tmp_path):
         params = {"task": "sentiment_review", "variant": "instruction"}
     if name == "04_training_curves":
         params["source"] = "wandb"  # the tiny ablation wrote offline W&B runs; read the losses back from them
+    if name == "01_template_ablation":
+        params["mixing_dir"] = f"{tiny_results}_mixing"  # the tiny template-mixing sweep: its figure too
     started = time.perf_counter()
     papermill.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(tmp_path / f"{name}.out.ipynb"),
                                parameters=params, kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False)
@@ -61,9 +63,11 @@ def test_notebook_runs_and_saves_its_figure(name, tiny_results, tmp_path):
         out = (tmp_path / f"{name}.out.ipynb").read_text()
         assert "--- instruction /" in out and "sentiment" in out
         return
-    for ext in ("png", "pdf"):
-        path = tmp_path / "figures" / f"{stem}.{ext}"
-        assert path.exists() and path.stat().st_size > 5000, path
+    stems = [stem, "template_mixing"] if name == "01_template_ablation" else [stem]
+    for one in stems:
+        for ext in ("png", "pdf"):
+            path = tmp_path / "figures" / f"{one}.{ext}"
+            assert path.exists() and path.stat().st_size > 5000, path
 
 
 def test_tiny_cot_cell_trains_instruction_response_sources_and_counts_markers(tiny_results):
