@@ -9,7 +9,9 @@ Cases (tiny T5 and tiny causal, built from config; tokenizer trained on the gene
   only the batch size, device (cpu) and input limit (``--ctx-tokens`` + 64, so nothing is cut) set.
 * ``kshot``: ``--shots``-shot prompts of the suite's classification tasks (``scoring.num_fewshot``: solved examples of
   the same task before each query, ``flanlab.scoring.fewshot``), ``--kshot-rows`` rows per task, every template,
-  every option: the k-shot scoring of a held-out pass;
+  every option: the k-shot scoring of a held-out pass, prompts fitted to ``--ctx-tokens`` + 64 tokens as
+  ``scoring.max_input_len`` fits them (whole examples dropped); ``kshot4``: its prompts with 4 or more options;
+  ``options_per_prompt_*`` says how many options a case's prompts have on average;
 * ``exported``: the same comparison on flanlab's *exported* tasks (``flanlab export-tasks``: the suite's nli
   cluster held out, ``--exported-rows`` rows per task, every template pooled) and an exported model folder
   (``save_pretrained`` with the shipped tokenizer, as ``flanlab export`` writes it): flanlab's scorer on the docs'
@@ -30,6 +32,7 @@ import logging
 import os
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -101,16 +104,34 @@ def _default_scorer(loaded: SimpleNamespace, batch_size: int, max_input_len: int
     return make_scorer(loaded, cfg)
 
 
-def _kshot_pairs(catalogue: SuiteCatalogue, shots: int, rows: int) -> list[tuple[str, str]]:
-    """(k-shot prompt, option) pairs of the suite's classification tasks, as a k-shot scoring pass renders them."""
+def _kshot_pairs(catalogue: SuiteCatalogue, loaded, shots: int, rows: int, max_len: int) -> list[tuple[str, str]]:
+    """(k-shot prompt, option) pairs of the suite's classification tasks, as a k-shot scoring pass renders them
+    under ``scoring.max_input_len=max_len`` (whole examples dropped where a prompt would not fit, so neither side
+    truncates anything)."""
+    from flanlab.data.truncation import InputLimit
     from flanlab.scoring.fewshot import FewShot
     from flanlab.scoring.zeroshot import eval_rows, render_rows
 
     tasks = [name for name, spec in catalogue.specs.items() if spec.is_classification]
     by_task = eval_rows(catalogue, tasks, rows)
-    prompts = [p for t in tasks for p in render_rows(catalogue, t, by_task[t], "instruction",
+    limit = InputLimit.for_tokenizer(loaded.tokenizer, loaded.arch, max_len)
+    prompts = [p for t in tasks for p in render_rows(catalogue, t, by_task[t], "instruction", limit=limit,
                                                      fewshot=FewShot(shots, 1234))]
     return [(p.input, o) for p in prompts for o in p.options or ()]
+
+
+def _cases(model_name: str, loaded, corpus: list[str], contexts: list[str], catalogue: SuiteCatalogue,
+           args) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(case, (context, option) pairs) of one model. ``kshot4``: the k-shot prompts with 4 or more options only
+    (the k-shot speedup against the number of options a prompt has)."""
+    if model_name == "bytebpe":
+        return [("4opt", [(c, o) for c in contexts for o in OPTIONS_4])]
+    single = _single_token_options(loaded.tokenizer, corpus)
+    kshot = _kshot_pairs(catalogue, loaded, args.shots, args.kshot_rows, args.ctx_tokens + 64)
+    per_context = Counter(c for c, _ in kshot)
+    return [("4opt", [(c, o) for c in contexts for o in OPTIONS_4]),
+            ("1tok", [(c, o) for c in contexts for o in single]), ("kshot", kshot),
+            ("kshot4", [(c, o) for c, o in kshot if per_context[c] >= 4])]
 
 
 def _best_time(fn, repeats: int) -> tuple[float, list]:
@@ -213,17 +234,13 @@ def main() -> None:
     report: dict = {"contexts": args.contexts, "ctx_tokens": args.ctx_tokens, "batch_size": args.batch_size,
                     "threads": args.threads, "repeats": args.repeats, "torch": torch.__version__}
     max_diff = 0.0
-    kshot = _kshot_pairs(catalogue, args.shots, args.kshot_rows)
     report |= {"shots": args.shots, "kshot_rows": args.kshot_rows}
     for model_name, backend in (("tiny_t5", "seq2seq"), ("tiny_causal", "causal"), ("bytebpe", "causal")):
         loaded, ours, contexts = _setup(model_name, corpus, cache, args)
         theirs = HFLM(pretrained=loaded.model, tokenizer=loaded.tokenizer, backend=backend,
                       batch_size=args.batch_size, add_bos_token=False if backend == "causal" else None)
         space = " " if backend == "causal" else ""
-        cases = [("4opt", OPTIONS_4)] if model_name == "bytebpe" else [
-            ("4opt", OPTIONS_4), ("1tok", _single_token_options(loaded.tokenizer, corpus)), ("kshot", None)]
-        for case, opts in cases:
-            pairs = kshot if case == "kshot" else [(c, o) for c in contexts for o in opts]
+        for case, pairs in _cases(model_name, loaded, corpus, contexts, catalogue, args):
             requests = [Instance(request_type="loglikelihood", doc={}, arguments=(c, space + o), idx=i)
                         for i, (c, o) in enumerate(pairs)]
             t_ours, got = _best_time(lambda pairs=pairs, ours=ours: ours.loglikelihoods(pairs), args.repeats)
@@ -234,7 +251,8 @@ def main() -> None:
             key = "causal_bytebpe" if model_name == "bytebpe" else f"{backend}_{case}"
             report |= {f"flanlab_s_{key}": round(t_ours, 4), f"lm_eval_s_{key}": round(t_theirs, 4),
                        f"speedup_{key}": round(t_theirs / t_ours, 2), f"max_abs_loglik_diff_{key}": diff,
-                       f"requests_{key}": len(pairs)}
+                       f"requests_{key}": len(pairs),
+                       f"options_per_prompt_{key}": round(len(pairs) / len({c for c, _ in pairs}), 2)}
             print(f"{key}: flanlab {t_ours:.3f}s  lm-eval {t_theirs:.3f}s  speedup {t_theirs / t_ours:.2f}x  "
                   f"max |diff| {diff:.2e}  ({len(pairs)} requests)", flush=True)
     with tempfile.TemporaryDirectory(prefix="flanlab-bench-export-") as workdir:

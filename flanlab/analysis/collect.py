@@ -33,12 +33,13 @@ def variant_clusters(block: dict) -> dict[str, float]:
 
 
 def loss_frame(cells: list[dict]) -> pd.DataFrame:
-    """One row per logged training step of each trained cell: ``step``, ``loss`` and the cell's labels."""
+    """One row per logged training step of each trained cell: ``step``, ``loss`` and the cell's labels (``arm``
+    tells the oracle and the few-shot arms from the instruction arm they share a ``train_variant`` with)."""
     rows = []
     for cell in cells:
         info = cell["cell"]
         for step, loss in cell.get("train", {}).get("losses", []):
-            rows.append({"train_variant": info["train_variant"], "heldout": "+".join(info["heldout"]),
+            rows.append({"arm": arm_of(cell), "train_variant": info["train_variant"], "heldout": "+".join(info["heldout"]),
                          "seed": info["seed"], "step": int(step), "loss": float(loss)})
     return pd.DataFrame(rows)
 

@@ -11,10 +11,11 @@ than 3 seeds) serves every step of an arm, so a resample is a whole resampled cu
   seed (the band of the figure) and the chance and majority lines;
 * ``crossings``: per arm, variant, metric and level, against chance (uniform over the options for the score,
   uniform over the options' answer types for format, uniform over the options of the gold's type for content):
-  ``first_step``, the first step whose seed mean is above chance, with a 95% interval (percentiles, over the
-  resampled curves, of each one's first step above chance; ``never_share`` = resampled curves that never rise above
-  it); ``sure_step``, the first step whose 95% CI lies wholly above chance (``above_chance`` says whether any does);
-  and the score at the last step;
+  ``first_step``, the step from which the seed mean stays above chance at every later point, with a 95% interval
+  (percentiles, over the resampled curves, of each one's such step; ``never_share`` = resampled curves that do not
+  end above it); ``sure_step``, the step from which the 95% CI lies wholly above chance at every later point
+  (``above_chance`` says whether there is one); and the score at the last step. "Stays above" keeps an untrained
+  model that sits above chance by noise at step 0, or a brief rise, from counting as transfer;
 * ``lead``: instruction − no_template (both scored with instructions) at every step, paired on seeds and rows, and
   ``lead_summary``: the same crossing read against zero.
 """
@@ -158,22 +159,32 @@ def baselines(curve: Curve) -> dict[str, dict[str, float]]:
     return out
 
 
+def _stays_above(above: np.ndarray) -> np.ndarray:
+    """Per row of booleans (steps last): the index from which every later entry is true; ``n_steps`` where the
+    last one is false (never for good)."""
+    above = np.atleast_2d(above)
+    n = above.shape[1]
+    below = ~above
+    last_below = np.where(below.any(axis=1), n - 1 - np.argmax(below[:, ::-1], axis=1), -1)
+    return last_below + 1
+
+
 def crossing(steps: list[int], point: np.ndarray, boot: np.ndarray, threshold: float) -> dict:
-    """When a curve first rises above ``threshold``: the point estimate, its percentile interval over the resampled
-    curves (``never_share``: resamples that never rise above it; a resampled value that is undefined counts as not
-    above), and the first step whose CI lies wholly above it."""
-    above = point > threshold
-    first = steps[int(np.argmax(above))] if above.any() else None
-    crossed = np.nan_to_num(boot, nan=-np.inf) > threshold
-    never = steps[-1] + 1  # a resampled curve that never rises above the threshold
-    firsts = np.where(crossed.any(axis=1), np.asarray(steps)[np.argmax(crossed, axis=1)], never)
+    """When a curve rises above ``threshold`` for good (from that step on, every later point is above it; a dip
+    back to chance, or an untrained model above chance by noise at step 0, does not count): the point estimate,
+    its percentile interval over the resampled curves (``never_share``: resamples that do not end above it; an
+    undefined resampled value counts as not above), and the first step from which the CI lies wholly above it."""
+    never = steps[-1] + 1  # a curve that does not stay above the threshold
+    grid = np.append(np.asarray(steps), never)
+    first_at = int(_stays_above(np.asarray(point) > threshold)[0])
+    firsts = grid[_stays_above(np.nan_to_num(boot, nan=-np.inf) > threshold)] if boot.size else np.array([])
     tail = (1 - LEVEL) / 2 * 100
     low, high = np.percentile(firsts, [tail, 100 - tail], method="inverted_cdf") if firsts.size else (never, never)
-    sure = _interval(boot)[0] > threshold
-    return {"threshold": threshold, "first_step": first, "first_step_ci_low": _step_or_nan(low, never),
-            "first_step_ci_high": _step_or_nan(high, never),
+    sure_at = int(_stays_above(_interval(boot)[0] > threshold)[0])
+    return {"threshold": threshold, "first_step": steps[first_at] if first_at < len(steps) else None,
+            "first_step_ci_low": _step_or_nan(low, never), "first_step_ci_high": _step_or_nan(high, never),
             "never_share": float((firsts == never).mean()) if firsts.size else 1.0,
-            "sure_step": steps[int(np.argmax(sure))] if sure.any() else None, "above_chance": bool(sure.any())}
+            "sure_step": steps[sure_at] if sure_at < len(steps) else None, "above_chance": sure_at < len(steps)}
 
 
 def _step_or_nan(x: float, never: int) -> float:

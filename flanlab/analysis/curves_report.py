@@ -19,11 +19,12 @@ PANELS = (("score", "Held-out score"), ("type_acc", "Format (type accuracy)"),
 DEFINITIONS = (
     "Each point: the mean over seeds of the held-out estimand (templates, then tasks, then clusters) on the same "
     "rows at every step, for every arm and seed. Chance: uniform over the options (score), over the options' answer "
-    "types (format), over the options of the gold's type (content). First step above chance: the first curve "
-    "step whose seed mean is above chance, with a 95% interval: percentiles, over 1000 resampled curves (seeds with "
-    "replacement, then rows within each drawn seed, per task; the same resample at every step), of each resampled "
-    "curve's first step above chance ('never' where more than 2.5% never rise above it). Sure from: the first "
-    "step whose 95% CI lies wholly above chance. † the CI resamples rows only (fewer than 3 seeds).")
+    "types (format), over the options of the gold's type (content). Above chance from: the step from which the seed "
+    "mean stays above chance at every later point (step 0 is the untrained model), with a 95% interval: "
+    "percentiles, over 1000 resampled curves (seeds with replacement, then rows within each drawn seed, per task; "
+    "the same resample at every step), of each resampled curve's such step ('never' where more than 2.5% do not "
+    "end above chance). Sure from: the step from which the 95% CI lies wholly above chance at every later point. "
+    "† the CI resamples rows only (fewer than 3 seeds).")
 
 
 def _step(value: object) -> str:
@@ -39,8 +40,9 @@ def _first(row: pd.Series) -> str:
 
 
 def crossings_text(crossings: pd.DataFrame) -> pd.DataFrame:
-    """One row of text per (arm, scoring variant, level): for format, content and score, the first step above
-    chance [95% interval] and the step from which its CI is above chance; then the score at the last step [CI]."""
+    """One row of text per (arm, scoring variant, level): for format, content and score, the step from which it
+    stays above chance [95% interval] and the step from which its CI stays above chance; then the score at the last
+    step [CI]."""
     if crossings.empty:
         return pd.DataFrame()
     rows = []
@@ -51,7 +53,7 @@ def crossings_text(crossings: pd.DataFrame) -> pd.DataFrame:
                "seeds": int(part["seeds"].max())}
         for metric, name in (("type_acc", "format"), ("acc_given_type", "content"), ("score", "score")):
             r = by.loc[metric] if metric in by.index else None
-            row[f"{name}: first above chance"] = "" if r is None else _first(r)
+            row[f"{name}: above chance from"] = "" if r is None else _first(r)
             row[f"{name}: sure from"] = "" if r is None else _step(r["sure_step"])
         if "score" in by.index:
             r = by.loc["score"]
@@ -62,8 +64,8 @@ def crossings_text(crossings: pd.DataFrame) -> pd.DataFrame:
 
 
 def lead_text(summary: pd.DataFrame, lead: pd.DataFrame) -> pd.DataFrame:
-    """instruction − no_template per level, as text: when the lead first rises above zero, and its size at the first
-    point after step 0 and at the end [95% CI]."""
+    """instruction − no_template per level, as text: from which step the lead stays above zero, and its size at the
+    first point after step 0 and at the end [95% CI]."""
     if summary.empty:
         return pd.DataFrame()
     rows = []
@@ -71,7 +73,7 @@ def lead_text(summary: pd.DataFrame, lead: pd.DataFrame) -> pd.DataFrame:
         part = lead[(lead["heldout"] == r["heldout"]) & (lead["level"] == r["level"]) & (lead["step"] > 0)]
         early = part.iloc[0] if not part.empty else None
         rows.append({"held out": r["heldout"], "comparison": r["comparison"], "level": r["level"],
-                     "first above 0": _first(r), "sure from": _step(r["sure_step"]),
+                     "above 0 from": _first(r), "sure from": _step(r["sure_step"]),
                      "first point after 0": "" if early is None else
                      f"step {int(early['step'])}: " + ci_text(early["diff"], early["ci_low"], early["ci_high"], True),
                      f"at step {int(r['last_step'])}": ci_text(r["final"], r["final_ci_low"], r["final_ci_high"],

@@ -146,7 +146,7 @@ def curves_section(report: Report) -> str:
     parts = ["<h2>Transfer during training</h2>", f'<p class="note">{esc(DEFINITIONS)}</p>']
     parts += [figure(p, "held-out score, format and content during training, with in-distribution accuracy")
               for p in report.figures if p.suffix == ".png" and p.stem == CURVES_FIGURE]
-    parts += ["<h3>First step above chance</h3>", table(crossings_text(curves["crossings"])),
+    parts += ["<h3>When each arm rises above chance for good</h3>", table(crossings_text(curves["crossings"])),
               "<h3>Instruction's lead over no template (paired on seeds and rows)</h3>",
               table(lead_text(curves["lead_summary"], curves["lead"]))]
     return "\n".join(parts)

@@ -59,7 +59,7 @@ def plot_mixing(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | No
         return None
     labels = list(dict.fromkeys(table["label"]))
     shots = sorted(table["shots"].unique())
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    fig, ax = plt.subplots(figsize=(6.5, 4.0))
     width = 0.8 / len(shots)
     for j, k in enumerate(shots):
         part = table[table["shots"] == k].set_index("label").reindex(labels)
@@ -72,7 +72,7 @@ def plot_mixing(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | No
     ax.set_ylim(0, 1)
     ax.set_ylabel("held-out accuracy")
     ax.set_title("Template mixing: training arm × shots at scoring")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=5, frameon=False)  # off the bars
     fig.tight_layout()
     return fig
 

@@ -136,6 +136,19 @@ def test_crossing_reads_the_first_step_above_a_threshold():
     assert sure["sure_step"] == 200 and sure["above_chance"] and sure["first_step_ci_high"] == 200
 
 
+def test_a_crossing_counts_only_once_the_curve_stays_above():
+    """An untrained model above chance by noise at step 0, or a rise that falls back, is not transfer."""
+    steps = [0, 100, 200, 300]
+    boot = np.array([[0.6, 0.4, 0.6, 0.7], [0.6, 0.6, 0.4, 0.7], [0.4, 0.6, 0.7, 0.4]] * 10)
+    out = crossing(steps, np.array([0.55, 0.45, 0.6, 0.7]), boot, 0.5)
+    assert out["first_step"] == 200 and out["first_step_ci_low"] == 200
+    assert out["never_share"] == pytest.approx(1 / 3) and np.isnan(out["first_step_ci_high"])
+    fell = crossing(steps, np.array([0.55, 0.6, 0.7, 0.45]), boot, 0.5)
+    assert fell["first_step"] is None and not fell["above_chance"]
+    high = crossing(steps, np.array([0.6, 0.6, 0.7, 0.8]), np.full((30, 4), 0.9), 0.5)
+    assert high["first_step"] == 0 and high["sure_step"] == 0 and high["first_step_ci_high"] == 0
+
+
 def _point(step: int, rise: float, seed: int) -> dict:
     """A point of two held-out tasks (choose: scene-word answers, presence: yes/no), 24 rows x 2 templates, whose
     accuracy climbs from chance at ``rise`` per 100 steps."""
@@ -180,7 +193,7 @@ def test_the_report_finds_when_each_arm_rises_and_when_the_lead_opens():
     assert lead["comparison"] == "instruction − no_template" and lead["sure_step"] in (100, 200, 300)
     assert lead["final"] > 0.5 and lead["final_ci_low"] > 0
     text = curves_markdown(tables)
-    assert "First step above chance" in text and "instruction − no_template" in text and "never" in text
+    assert "Above chance from" in text and "instruction − no_template" in text and "never" in text
     assert plot_curves(tables["points"]) is not None
 
 

@@ -1,5 +1,5 @@
 """LoRA through peft on tiny models built from config: adapters train, the base stays frozen,
-adapters save/load/resume, and merged scoring equals adapter-wrapped scoring."""
+and adapters save/load/resume (merged against adapter-wrapped scores: tests/integration/test_export_model.py)."""
 
 from __future__ import annotations
 
