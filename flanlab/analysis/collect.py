@@ -39,8 +39,9 @@ def loss_frame(cells: list[dict]) -> pd.DataFrame:
     for cell in cells:
         info = cell["cell"]
         for step, loss in cell.get("train", {}).get("losses", []):
-            rows.append({"arm": arm_of(cell), "train_variant": info["train_variant"], "heldout": "+".join(info["heldout"]),
-                         "seed": info["seed"], "step": int(step), "loss": float(loss)})
+            rows.append({"arm": arm_of(cell), "train_variant": info["train_variant"],
+                         "heldout": "+".join(info["heldout"]), "seed": info["seed"], "step": int(step),
+                         "loss": float(loss)})
     return pd.DataFrame(rows)
 
 

@@ -64,7 +64,9 @@ def load_model(
             f"model {cfg.name!r}: unknown arch {arch!r} (config key `model.arch`); valid: {', '.join(ARCHS)}")
     if cfg.source == "pretrained":
         auto = AutoModelForSeq2SeqLM if arch == "seq2seq" else AutoModelForCausalLM
-        trust = cfg.trust_remote_code
+        # A model file without the key never runs a repository's code: absent means false, on purpose (the
+        # shipped model files all write it out; tests/integration/test_secrets.py).
+        trust = cfg.trust_remote_code if "trust_remote_code" in cfg else False
         if not isinstance(trust, bool):  # bool("false") is True: accept only a real boolean
             raise ConfigError(f"model {cfg.name!r}: model.trust_remote_code must be true or false, got {trust!r}")
         name = str(cfg.name_or_path)

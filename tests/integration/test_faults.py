@@ -21,7 +21,7 @@ CELL = ["+debug=tiny", "logger=none", "heldout=sentiment", "template=instruction
 CELL_NAME = "instruction__sentiment__s0"
 WRAPPER = """
 import errno, sys, torch
-import flanlab.pipeline, flanlab.training.checkpoint, flanlab.training.loop
+import flanlab.pipeline, flanlab.results, flanlab.training.checkpoint, flanlab.training.loop
 from flanlab.__main__ import cli
 {patch}
 sys.argv = ["flanlab", *sys.argv[1:]]
@@ -48,12 +48,12 @@ def write_verified(state, folder):
 flanlab.training.checkpoint.write_verified = write_verified
 """,
     "disk_results": """
-_write = flanlab.pipeline.atomic_write_json
+_write = flanlab.results.atomic_write_json  # results.json's one writer (flanlab.results.save_cell_results)
 def atomic_write_json(path, data):
     if path.name == "results.json":
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
     return _write(path, data)
-flanlab.pipeline.atomic_write_json = atomic_write_json
+flanlab.results.atomic_write_json = atomic_write_json
 """,
 }
 
