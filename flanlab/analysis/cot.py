@@ -15,9 +15,7 @@ import numpy as np
 import pandas as pd
 
 from flanlab.analysis.collect import GroupData, arm_of
-from flanlab.analysis.stats import MEAN_ROW, compare
-from flanlab.estimand.bootstrap import holm
-from flanlab.estimand.rollup import MEAN_KEY
+from flanlab.analysis.stats import MEAN_ROW, paired_differences
 from flanlab.templates.cot import COT
 
 DIRECT = "instruction"
@@ -91,20 +89,7 @@ def differences(groups: dict[tuple, GroupData], *, n_resamples: int = 1000, seed
     with_cot, without = [a for a in arms if trained_with_cot(a)], [a for a in arms if not trained_with_cot(a)]
     pairs += [(f"{w} − {b}, scored {SCORING[v]}", (w, v), (b, v)) for w in with_cot for b in without
               for v in SCORING]
-    rows = []
-    for name, a, b in pairs:
-        if a not in groups or b not in groups:
-            continue
-        test = compare(groups[a], groups[b], n_resamples=n_resamples, seed=seed)
-        if test is None or MEAN_KEY not in test:
-            continue
-        r = test[MEAN_KEY]
-        rows.append({"comparison": name, "diff": r["diff"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "p_value": r["p"], "seeds": test["seeds"], "ci_kind": test["ci_kind"]})
-    table = pd.DataFrame(rows)
-    if not table.empty:
-        table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
-    return table
+    return paired_differences(groups, pairs, n_resamples=n_resamples, seed=seed)
 
 
 def build_cot(groups: dict[tuple, GroupData], ablation: pd.DataFrame, cells: list[dict], *,

@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from flanlab.analysis.tables import save_study_tables
+from flanlab.analysis.study_output import write_study
 
 TABLES = ("table", "baselines", "differences")
 
@@ -108,14 +108,5 @@ def trained_with(arm: str) -> bool:
 
 def write_cot(tables: dict[str, pd.DataFrame], out: Path, *, figures: bool = True) -> list[Path]:
     """Save the tables (CSV, Markdown, Parquet), ``cot.md`` and the figure."""
-    from flanlab.analysis.figures import save_figure
-    from flanlab.io import atomic_write_text
-
-    paths = save_study_tables(tables, TABLES, out, "cot")
-    atomic_write_text(out / "cot.md", cot_markdown(tables))
-    paths.append(out / "cot.md")
-    fig = plot_cot(tables["table"], tables["baselines"]) if figures else None
-    if fig is not None:
-        paths += save_figure(fig, out / "figures" / "cot_2x2")
-        plt.close(fig)
-    return paths
+    plots = {"cot_2x2": lambda: plot_cot(tables["table"], tables["baselines"])} if figures else None
+    return write_study(tables, TABLES, out, "cot", "cot", cot_markdown(tables), plots)

@@ -11,7 +11,7 @@ import pandas as pd
 from flanlab.analysis.cot_report import ci_text
 from flanlab.analysis.curves import FIGURE
 from flanlab.analysis.stats import MEAN_ROW
-from flanlab.analysis.tables import save_study_tables
+from flanlab.analysis.study_output import write_study
 
 TABLES = ("points", "crossings", "lead", "lead_summary")
 PANELS = (("score", "Held-out score"), ("type_acc", "Format (type accuracy)"),
@@ -158,14 +158,5 @@ def _chance(ax: plt.Axes, part: pd.DataFrame, metric: str) -> None:
 
 def write_curves(tables: dict[str, pd.DataFrame], out: Path, *, figures: bool = True) -> list[Path]:
     """Save the tables (``curves_<name>``: CSV, Markdown, Parquet), ``transfer_curves.md`` and the figure."""
-    from flanlab.analysis.figures import save_figure
-    from flanlab.io import atomic_write_text
-
-    paths = save_study_tables(tables, TABLES, out, "curves")
-    atomic_write_text(out / f"{FIGURE}.md", curves_markdown(tables))
-    paths.append(out / f"{FIGURE}.md")
-    fig = plot_curves(tables["points"]) if figures else None
-    if fig is not None:
-        paths += save_figure(fig, out / "figures" / FIGURE)
-        plt.close(fig)
-    return paths
+    plots = {FIGURE: lambda: plot_curves(tables["points"])} if figures else None
+    return write_study(tables, TABLES, out, "curves", FIGURE, curves_markdown(tables), plots)

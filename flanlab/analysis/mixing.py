@@ -13,9 +13,7 @@ import pandas as pd
 
 from flanlab.analysis.collect import GroupData
 from flanlab.analysis.cot import baselines as zero_shot_baselines
-from flanlab.analysis.stats import MEAN_ROW, compare
-from flanlab.estimand.bootstrap import holm
-from flanlab.estimand.rollup import MEAN_KEY
+from flanlab.analysis.stats import MEAN_ROW, paired_differences
 from flanlab.scoring.fewshot import split_scored_name
 
 REFERENCE_ARM = "instruction"  # zero-shot only
@@ -55,20 +53,7 @@ def _pairs(groups: dict[tuple, GroupData]) -> list[tuple[str, tuple, tuple]]:
 
 def differences(groups: dict[tuple, GroupData], *, n_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Paired differences on the held-out mean, Holm-corrected over the table."""
-    rows = []
-    for name, a, b in _pairs(groups):
-        if a not in groups or b not in groups:
-            continue
-        test = compare(groups[a], groups[b], n_resamples=n_resamples, seed=seed)
-        if test is None or MEAN_KEY not in test:
-            continue
-        r = test[MEAN_KEY]
-        rows.append({"comparison": name, "diff": r["diff"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
-                     "p_value": r["p"], "seeds": test["seeds"], "ci_kind": test["ci_kind"]})
-    table = pd.DataFrame(rows)
-    if not table.empty:
-        table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
-    return table
+    return paired_differences(groups, _pairs(groups), n_resamples=n_resamples, seed=seed)
 
 
 def build_mixing(groups: dict[tuple, GroupData], ablation: pd.DataFrame, cells: list[dict], *,

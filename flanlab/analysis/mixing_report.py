@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from flanlab.analysis.cot_report import ci_text, differences_markdown
-from flanlab.analysis.tables import save_study_tables
+from flanlab.analysis.study_output import write_study
 
 TABLES = ("table", "baselines", "differences")
 
@@ -79,14 +79,5 @@ def plot_mixing(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | No
 
 def write_mixing(tables: dict[str, pd.DataFrame], out: Path, *, figures: bool = True) -> list[Path]:
     """Save the tables (CSV, Markdown, Parquet), ``mixing.md`` and the figure."""
-    from flanlab.analysis.figures import save_figure
-    from flanlab.io import atomic_write_text
-
-    paths = save_study_tables(tables, TABLES, out, "mixing")
-    atomic_write_text(out / "mixing.md", mixing_markdown(tables))
-    paths.append(out / "mixing.md")
-    fig = plot_mixing(tables["table"], tables["baselines"]) if figures else None
-    if fig is not None:
-        paths += save_figure(fig, out / "figures" / "template_mixing")
-        plt.close(fig)
-    return paths
+    plots = {"template_mixing": lambda: plot_mixing(tables["table"], tables["baselines"])} if figures else None
+    return write_study(tables, TABLES, out, "mixing", "mixing", mixing_markdown(tables), plots)

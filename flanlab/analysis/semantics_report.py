@@ -10,7 +10,7 @@ import pandas as pd
 from flanlab.analysis import semantics as sem
 from flanlab.analysis.collect import GroupData
 from flanlab.analysis.stats import MEAN_ROW
-from flanlab.analysis.tables import save_study_tables
+from flanlab.analysis.study_output import write_study
 
 TABLES = ("matrix", "reliance", "override", "floors", "spread")
 
@@ -107,19 +107,9 @@ def semantics_markdown(tables: dict[str, pd.DataFrame]) -> str:
 
 def write_semantics(tables: dict[str, pd.DataFrame], out: Path, *, figures: bool = True) -> list[Path]:
     """Save every table (CSV, Markdown, Parquet), ``prompt_semantics.md`` and the two figures."""
-    from flanlab.io import atomic_write_text
+    from flanlab.analysis.figures import plot_reliance_override, plot_semantics_matrix
 
-    paths = save_study_tables(tables, TABLES, out, "semantics")
-    atomic_write_text(out / "prompt_semantics.md", semantics_markdown(tables))
-    paths.append(out / "prompt_semantics.md")
-    if figures:
-        import matplotlib.pyplot as plt
-
-        from flanlab.analysis.figures import plot_reliance_override, plot_semantics_matrix, save_figure
-
-        for stem, fig in (("semantics_matrix", plot_semantics_matrix(tables["matrix"])),
-                          ("reliance_override", plot_reliance_override(tables["reliance"], tables["override"]))):
-            if fig is not None:
-                paths += save_figure(fig, out / "figures" / stem)
-                plt.close(fig)
-    return paths
+    plots = {"semantics_matrix": lambda: plot_semantics_matrix(tables["matrix"]),
+             "reliance_override": lambda: plot_reliance_override(tables["reliance"], tables["override"])}
+    return write_study(tables, TABLES, out, "semantics", "prompt_semantics", semantics_markdown(tables),
+                       plots if figures else None)

@@ -146,6 +146,25 @@ def compare(a: GroupData, b: GroupData, *, n_resamples: int = 1000, seed: int = 
     return paired_hierarchical_bootstrap(ra, rb, n_resamples, seed, level)
 
 
+def paired_differences(groups: dict[tuple, GroupData], pairs: Sequence[tuple[str, tuple, tuple]], *,
+                       n_resamples: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """A study's table of named differences ``a − b`` on the held-out mean (``pairs``: name, a, b; pairs with a
+    group missing are left out), paired on seeds and examples, Holm-corrected over the table."""
+    rows = []
+    for name, a, b in pairs:
+        test = compare(groups[a], groups[b], n_resamples=n_resamples, seed=seed) if a in groups and b in groups \
+            else None
+        if test is None or MEAN_KEY not in test:
+            continue
+        r = test[MEAN_KEY]
+        rows.append({"comparison": name, "diff": r["diff"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                     "p_value": r["p"], "seeds": test["seeds"], "ci_kind": test["ci_kind"]})
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table["p_holm"] = holm(table["p_value"].to_numpy(dtype=float))
+    return table
+
+
 def _diff_cols(test: dict | None, key: tuple) -> dict:
     if test is None or key not in test:
         return dict.fromkeys(DIFF_COLUMNS, np.nan)
