@@ -12,7 +12,7 @@ import yaml
 
 from flanlab.estimand.rollup import clusters_and_mean, task_scores
 from flanlab.export.cell_model import SavedModel
-from flanlab.export.licences import training_data
+from flanlab.export.licences import BASE_LICENCES, CONVERTED_FROM, UNKNOWN, training_data
 from flanlab.results import CellResults
 
 PIPELINE_TAGS = {"seq2seq": "text2text-generation", "causal": "text-generation"}
@@ -33,10 +33,26 @@ def reproduce_command(overrides: Sequence[str] | None) -> str | None:
 
 
 def hub_base(saved: SavedModel, results: CellResults) -> str | None:
-    """The base model's hub name, when it has one (a pretrained model named by hub id, not a local folder)."""
+    """The base model's hub name, when it has one: a pretrained model named by hub id (not a local folder), or the
+    hub model a converted copy was made from (``model=gemma3_270m``: google/gemma-3-270m's 4-bit GGUF)."""
     model = results.get("config", {}).get("model", {})
+    if model.get("source") == "gguf":
+        return CONVERTED_FROM.get(str(model.get("name")))
     name = model.get("name_or_path") if model.get("source") == "pretrained" else None
     return None if name is None or Path(str(name)).exists() else str(name)
+
+
+def base_lines(base: str | None, results: CellResults) -> list[str]:
+    """The base model and its terms, which the exported weights inherit."""
+    if base is None:
+        return []
+    model = results.get("config", {}).get("model", {})
+    how = (f" (weights from its 4-bit GGUF, package `{model.get('package')}`, dequantised to fp32)"
+           if model.get("source") == "gguf" else "")
+    terms = BASE_LICENCES.get(base, UNKNOWN)
+    which = " (the Gemma Terms of Use, https://ai.google.dev/gemma/terms)" if terms == "gemma" else ""
+    return ["## Base model", "", f"`{base}`{how}. Licence: `{terms}`; the exported weights are a derivative and "
+            f"carry the base model's terms{which}.", ""]
 
 
 def metadata(results: CellResults, saved: SavedModel, merged: bool, data: Sequence[Mapping[str, Any]]) -> dict:
@@ -47,6 +63,8 @@ def metadata(results: CellResults, saved: SavedModel, merged: bool, data: Sequen
                             "pipeline_tag": PIPELINE_TAGS.get(saved.arch, "text-generation")}
     if base := hub_base(saved, results):
         meta["base_model"] = base
+        if base in BASE_LICENCES:
+            meta["license"] = BASE_LICENCES[base]
     hub_ids = sorted({d["hub"] for d in data if d["hub"]})
     if hub_ids:
         meta["datasets"] = hub_ids
@@ -145,6 +163,7 @@ def card_text(results: CellResults, saved: SavedModel, merged: bool, base_in_fol
              "bootstrap 95% intervals.", ""]
     for variant, block in results.get("zeroshot", {}).items():
         lines += score_lines(variant, block)
+    lines += base_lines(hub_base(saved, results), results)
     lines += ["## Training data", "", "| entry | rows | hub dataset | licence |", "|---|---|---|---|",
               *(f"| {d['entry']} | {d['rows']} | {d['hub'] or '–'} | {d['licence']} |" for d in data), ""]
     lines += ["## Provenance", "", f"- commit `{prov.get('commit')}` (dirty: {prov.get('dirty')})",

@@ -38,6 +38,17 @@ FLAN_LICENCES = {
 }
 
 
+# The hub's ``license`` tag of the pretrained bases the shipped model configs name (their model cards).
+BASE_LICENCES = {
+    "google/gemma-3-270m": "gemma",
+    "google/t5-v1_1-small": "apache-2.0",
+    "google/t5-base-lm-adapt": "apache-2.0",
+    "EleutherAI/pythia-160m": "apache-2.0",
+}
+# Model configs that load a converted copy rather than the hub repository (``source: gguf``): what it came from.
+CONVERTED_FROM = {"gemma3_270m": "google/gemma-3-270m"}
+
+
 def hub_dataset(entry: str) -> str | None:
     """The hub repository a FLAN catalogue entry loads from (its checked-in manifest), or None."""
     from flanlab.tasks.flan.manifest import manifest_record

