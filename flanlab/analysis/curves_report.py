@@ -106,7 +106,8 @@ def plot_curves(points: pd.DataFrame) -> plt.Figure | None:
 
     if points.empty:
         return None
-    levels = [MEAN_ROW, *sorted(lv for lv in points["level"].unique() if lv != MEAN_ROW)]
+    clusters = sorted(lv for lv in points["level"].unique() if lv not in (MEAN_ROW, "indist"))
+    levels = [MEAN_ROW, *clusters] if len(clusters) > 1 else [MEAN_ROW]  # one cluster: its row is the mean
     fig, axes = plt.subplots(len(levels), 4, figsize=(FULL_WIDTH, 1.9 * len(levels)), squeeze=False, sharex=True)
     lines = list(dict.fromkeys(zip(points["heldout"], points["arm"], points["eval_variant"], strict=True)))
     indist_drawn: set[tuple[str, str]] = set()  # one in-distribution line per arm (every variant carries it)
@@ -123,14 +124,16 @@ def plot_curves(points: pd.DataFrame) -> plt.Figure | None:
     for row, level in enumerate(levels):
         for col, (metric, title) in enumerate(PANELS):
             _chance(axes[row][col], points[(points["metric"] == metric) & (points["level"] == level)], metric)
-            axes[row][col].set_ylim(0, 1)
+            axes[row][col].set_ylim(0, 1.04)  # a line at 1 stays visible
             if row == 0:
                 axes[row][col].set_title(title)
-        axes[row][0].set_ylabel("held-out mean" if level == MEAN_ROW else level.replace("_", " "))
+        name = "held-out mean" if len(clusters) > 1 else f"held out: {', '.join(clusters) or 'mean'}"
+        axes[row][0].set_ylabel(name if level == MEAN_ROW else level.replace("_", " "))
         if row:
             axes[row][3].axis("off")
     axes[0][3].set_title("In distribution (accuracy)")
-    axes[0][3].set_ylim(0, 1)
+    axes[0][3].set_ylim(0, 1.04)
+    _notes(axes, points, levels)
     for ax in axes[-1]:
         ax.set_xlabel("step")
     handles, names = axes[0][0].get_legend_handles_labels()
@@ -138,6 +141,19 @@ def plot_curves(points: pd.DataFrame) -> plt.Figure | None:
     fig.legend(handles, names, loc="upper center", ncol=min(len(names), 4), frameon=False, bbox_to_anchor=(0.5, 0.0),
                title="Trained with → scored with (band: lowest to highest seed)")
     return fig
+
+
+def _notes(axes, points: pd.DataFrame, levels: list[str]) -> None:
+    """Say why a panel is flat or empty: format when every option has the gold's type (it is 1 by construction),
+    in-distribution accuracy when it was not measured."""
+    for row, level in enumerate(levels):
+        fmt = points[(points["metric"] == "type_acc") & (points["level"] == level)]
+        if not fmt.empty and (fmt["chance"] >= 1 - 1e-9).all():
+            axes[row][1].text(0.5, 0.5, "every option has the\ngold's answer type:\nformat is 1 by\nconstruction",
+                              ha="center", va="center", fontsize=6, color="grey", transform=axes[row][1].transAxes)
+    if not (points["metric"] == "indist").any():
+        axes[0][3].text(0.5, 0.5, "not measured\n(scoring.\ncurve_indist_rows=0)", ha="center",
+                        va="center", fontsize=6, color="grey", transform=axes[0][3].transAxes)
 
 
 def _draw(ax: plt.Axes, part: pd.DataFrame, name: str, style: dict) -> None:
