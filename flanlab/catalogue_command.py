@@ -12,15 +12,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flanlab.errors import unknown
+from flanlab.errors import ConfigError, first_line, unknown
 from flanlab.io import atomic_write_text
 from flanlab.tasks.flan import flan_specs
-from flanlab.tasks.flan.manifest import MANIFEST_FILE
+from flanlab.tasks.flan.manifest import MANIFEST_FILE, load_manifest
 from flanlab.tasks.hub_check import EntryCheck, offline_check, online_check, refreshed
+from flanlab.tasks.spec import TaskSpec
 
 
 def offline_setting() -> str | None:
@@ -31,9 +32,11 @@ def offline_setting() -> str | None:
     return None
 
 
-def check(names: list[str], manifest: dict[str, Any], make_api: Callable[[], Any]) -> tuple[list[EntryCheck], str]:
-    """Every entry's check, online when the hub answers, and the closing line."""
-    specs, entries = flan_specs(), manifest["entries"]
+def check(names: list[str], manifest: dict[str, Any], make_api: Callable[[], Any],
+          specs: Mapping[str, TaskSpec] | None = None) -> tuple[list[EntryCheck], str]:
+    """Every entry's check (``specs``: the FLAN entries, ``flan_specs()`` when None), online when the hub answers,
+    and the closing line."""
+    specs, entries = specs if specs is not None else flan_specs(), manifest["entries"]
     offline = offline_setting()
     if offline is None:
         api, checks = make_api(), []
@@ -41,7 +44,7 @@ def check(names: list[str], manifest: dict[str, Any], make_api: Callable[[], Any
             for name in names:
                 checks.append(online_check(specs[name], api))
         except Exception as err:  # the hub did not answer at all: check against the manifest instead
-            offline = f"{type(err).__name__}: {str(err).strip().splitlines()[0][:120] if str(err).strip() else ''}"
+            offline = first_line(err, 120, with_type=True)
         else:
             failed = sum(not c.ok for c in checks)
             return checks, f"the hub was reached: {len(checks) - failed} of {len(checks)} entries ok"
@@ -61,14 +64,18 @@ def main(argv: list[str] | None = None, make_api: Callable[[], Any] | None = Non
     parser.add_argument("--refresh", action="store_true",
                         help="write the hub's current splits, sizes and features into the manifest (online only)")
     args = parser.parse_args(argv)
-    manifest = json.loads(Path(args.manifest).read_text(encoding="utf-8"))
-    names = [n.strip() for n in args.tasks.split(",") if n.strip()] if args.tasks else list(flan_specs())
+    try:
+        manifest = load_manifest(args.manifest)
+    except ConfigError as err:
+        print(f"flanlab: error: {err}", file=sys.stderr)
+        return 2
+    specs = flan_specs()
+    names = [n.strip() for n in args.tasks.split(",") if n.strip()] if args.tasks else list(specs)
     for name in names:
-        if name not in flan_specs():
-            print(f"flanlab: error: {unknown('FLAN catalogue entry', name, flan_specs(), key='--tasks')}",
-                  file=sys.stderr)
+        if name not in specs:
+            print(f"flanlab: error: {unknown('FLAN catalogue entry', name, specs, key='--tasks')}", file=sys.stderr)
             return 2
-    checks, summary = check(names, manifest, make_api or _hf_api)
+    checks, summary = check(names, manifest, make_api or _hf_api, specs)
     for item in checks:
         print(item.line)
     print(summary)

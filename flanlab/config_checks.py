@@ -214,9 +214,9 @@ def check_model_source(model: DictConfig) -> None:
     if not HUB_NAME.fullmatch(name) or name.startswith((".", "~")):
         raise ConfigError(f"model path {name!r} (config key `model.name_or_path`) does not exist")
     if hub_offline() and _cached_hub_file(name, "config.json") is None:
-        from flanlab.models.hub_access import GATED
+        from flanlab.models.hub_access import GATED, offline_alternative
 
-        gated = f"; it is gated: accept its licence and log in first; offline alternative: {GATED[name]}" \
+        gated = f"; it is gated: accept its licence and log in first{offline_alternative(name)}" \
             if name in GATED else ""
         raise ConfigError(f"model {name!r} (config key `model.name_or_path`) is no local folder and is not in the "
                           "Hugging Face cache, and the hub is offline (HF_HUB_OFFLINE is set): download it with "

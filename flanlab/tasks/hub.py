@@ -27,10 +27,11 @@ from typing import Any
 
 import datasets
 
-from flanlab.errors import ConfigError, DataError, unknown
+from flanlab.errors import ConfigError, DataError, first_line, unknown
 from flanlab.metrics import check_metric, metric_path
 from flanlab.tasks.catalogue import Catalogue, EntryUnavailable
-from flanlab.tasks.flan.manifest import load_arguments, manifest_record, split_name
+from flanlab.tasks.flan.build import hub_features
+from flanlab.tasks.flan.manifest import load_arguments, spec_record, split_name
 from flanlab.tasks.hub_load import Sample, describe_plan, fetch_plan, load_hub_split, stream_sample
 from flanlab.tasks.hub_schema import conform, schema_problems
 from flanlab.tasks.rows import NULL_COLUMN, sample_order, text_fields
@@ -41,9 +42,9 @@ def mirror_folder(mirror_dir: str | Path, spec: TaskSpec, aliases: Mapping[str, 
     """The mirror folder for an entry. The mirror keeps the hub's legacy ids (``<dir>/glue/rte``): a FLAN entry's
     folder is its manifest ``legacy_id``; ``aliases`` may point that id, or the entry's ``<repo>/<config>``, at
     another folder (a stand-in). Other hub tasks use ``<hub_path>/<config or 'default'>``."""
-    record = manifest_record(spec.name)
+    record = spec_record(spec)
     current = f"{spec.hub_path}/{spec.hub_config or spec.hub_data_dir or 'default'}"
-    legacy = record["legacy_id"] if record and record.get("repo_id") == spec.hub_path else current
+    legacy = record["legacy_id"] if record else current
     aliases = aliases or {}
     return Path(mirror_dir) / aliases.get(current, aliases.get(legacy, legacy))
 
@@ -59,7 +60,7 @@ def load_mirror_split(folder: Path, split: str) -> datasets.Dataset:
     try:
         return datasets.load_dataset("json", data_files={name: str(data)}, features=features, split=split)
     except datasets.exceptions.DatasetGenerationError as err:
-        detail = _first_bad_line(data) or f"cannot be read ({_short(err.__cause__ or err)})"
+        detail = _first_bad_line(data) or f"cannot be read ({first_line(err.__cause__ or err, 160)})"
         raise DataError(f"mirror file {str(data)!r}: {detail}") from None
 
 
@@ -189,19 +190,19 @@ class HubCatalogue(Catalogue):
             try:
                 return self._checked(spec, split, load_mirror_split(folder, split), f"mirror folder {str(folder)!r}")
             except (FileNotFoundError, ValueError) as err:
-                tried.append(f"mirror {folder / (split_name(split) + '.jsonl')} ({_short(err)})")
+                tried.append(f"mirror {folder / (split_name(split) + '.jsonl')} ({first_line(err, 160)})")
         args = load_arguments(spec, split)
         try:
             rows = load_hub_split(spec, split, self._sample(name, split))
         except Exception as err:  # any hub failure becomes one line naming both places
-            tried.append(f"hub {_call(args)} ({_short(err)})")
+            tried.append(f"hub {_call(args)} ({first_line(err, 160)})")
             raise EntryUnavailable(f"dataset {name!r} split {split!r} could not be loaded; tried: "
                                    + "; ".join(tried)) from None
         return self._checked(spec, split, rows, f"hub {_call(args)}")
 
     def _checked(self, spec: TaskSpec, split: str, rows: datasets.Dataset, where: str) -> datasets.Dataset:
         """``rows`` reduced to the declared fields, or one line naming the first missing or retyped one."""
-        declared = spec.metadata.get("hub_features")
+        declared = hub_features(spec)
         if declared is None:
             return rows
         problems = schema_problems(declared, rows.features)
@@ -269,11 +270,6 @@ def _call(args: Mapping[str, Any]) -> str:
     """``load_dataset(...)`` as it is called, without the unset keywords."""
     shown = [repr(args["path"]), *(f"{k}={v!r}" for k, v in args.items() if k != "path" and v is not None)]
     return f"load_dataset({', '.join(shown)})"
-
-
-def _short(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return (text[0] if text else type(err).__name__)[:160]
 
 
 def describe(spec: TaskSpec) -> dict[str, Any]:

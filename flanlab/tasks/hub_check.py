@@ -17,9 +17,9 @@ from typing import Any
 
 import datasets
 
+from flanlab.errors import first_line
 from flanlab.tasks.flan.build import PARQUET_BRANCH
-from flanlab.tasks.flan.manifest import declaration_problems, split_name
-from flanlab.tasks.hub_schema import schema_problems
+from flanlab.tasks.flan.manifest import declaration_problems, split_and_field_problems
 from flanlab.tasks.spec import TaskSpec
 
 _SHARD = re.compile(r"-\d{5}-of-\d{5}$")
@@ -67,7 +67,7 @@ def online_check(spec: TaskSpec, api: Any) -> EntryCheck:
         if type(err).__name__ not in ENTRY_ERRORS:
             raise
         why = "it is gated: accept its terms on the hub and log in" if type(err).__name__ == "GatedRepoError" else (
-            f"{type(err).__name__}: {str(err).strip().splitlines()[0][:120] if str(err).strip() else ''}")
+            first_line(err, 120, with_type=True))
         return EntryCheck(spec.name, False, f"FAIL {spec.name}: {where}: {why}")
     facts = hub_facts(spec, info)
     problems = online_problems(spec, facts)
@@ -100,24 +100,25 @@ def online_problems(spec: TaskSpec, facts: HubFacts) -> list[str]:
     if scripts and not data:
         problems.append(f"it holds only a loading script ({scripts[0]}), which datasets >= 4 refuses; its parquet "
                         f"conversion is revision={PARQUET_BRANCH!r}")
-    for split in dict.fromkeys([split_name(spec.train_split), split_name(spec.eval_split)]):
-        if split not in facts.splits:
-            problems.append(f"split {split!r} is not among the hub's splits {sorted(facts.splits)}")
-    declared = spec.metadata.get("hub_features")
-    if declared is not None and facts.features is not None:
-        problems += schema_problems(declared, datasets.Features.from_dict(facts.features))
-    return problems
+    features = datasets.Features.from_dict(facts.features) if facts.features is not None else None
+    return problems + split_and_field_problems(spec, facts.splits, features)
 
 
 def refreshed(record: Mapping[str, Any], facts: HubFacts) -> dict[str, Any]:
-    """``record`` with the hub's current splits, sizes and features (known values only; evidence kept)."""
+    """``record`` with the hub's current splits, sizes and features (known values only: a size the hub does not give
+    keeps the record's; evidence kept)."""
     new = dict(record)
-    new["splits"] = {s: {k: v for k, v in sizes.items()} for s, sizes in facts.splits.items()}
+    new["splits"] = {s: _known(sizes, (record.get("splits") or {}).get(s) or {}) for s, sizes in facts.splits.items()}
     if facts.download_bytes is not None:
         new["download_bytes"] = facts.download_bytes
     if facts.features is not None:
         new["features"], new["features_source"] = facts.features, "the hub's dataset card (flanlab catalogue check)"
     return new
+
+
+def _known(sizes: Mapping[str, int | None], old: Mapping[str, Any]) -> dict[str, int | None]:
+    """``sizes``, with the ``old`` value where the new one is None."""
+    return {k: old.get(k) if v is None else v for k, v in sizes.items()}
 
 
 def _file_splits(spec: TaskSpec, card: Mapping[str, Any], files: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import datasets
 
-from flanlab.tasks.flan.manifest import load_arguments, manifest_record, split_name
+from flanlab.tasks.flan.manifest import load_arguments, spec_record, split_name
 from flanlab.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,8 @@ def load_hub_split(spec: TaskSpec, split: str, sample: Sample | None = None) -> 
 
 def manifest_rows(spec: TaskSpec, split: str) -> int | None:
     """The hub split's row count from the manifest (None if unknown)."""
-    record = manifest_record(spec.name)
-    if record is None or record.get("repo_id") != spec.hub_path:
+    record = spec_record(spec)
+    if record is None:
         return None
     return (record.get("splits", {}).get(split_name(split)) or {}).get("num_rows")
 
@@ -69,8 +69,6 @@ class Fetch:
     """What loading one split from the hub costs, as far as the manifest knows."""
 
     task: str
-    split: str
-    rows: int | None
     bytes: int | None
     streamed: bool
 
@@ -92,15 +90,14 @@ def fetch_plan(specs: Iterable[TaskSpec], splits_of, sample_of) -> list[Fetch]:
     whether it is streamed (a ``Sample``) and how many rows."""
     plan = []
     for spec in specs:
-        record = manifest_record(spec.name) or {}
+        record = spec_record(spec)
         for split in splits_of(spec):
             sample = sample_of(spec, split)
-            name = split_name(split)
-            rows = (record.get("splits", {}).get(name) or {}).get("num_rows")
-            size = split_bytes(record, name) if record.get("repo_id") == spec.hub_path else None
+            size = split_bytes(record, split_name(split)) if record is not None else None
+            rows = manifest_rows(spec, split)
             if sample is not None and size is not None and rows:
                 size = int(size * min(1.0, sample.take / rows))
-            plan.append(Fetch(spec.name, split, sample.take if sample else rows, size, sample is not None))
+            plan.append(Fetch(spec.name, size, sample is not None))
     return plan
 
 

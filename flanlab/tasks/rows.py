@@ -57,11 +57,12 @@ def missing_text(row: Mapping[str, Any], fields: Sequence[str], optional: Sequen
     return None
 
 
-def bad_row_reason(spec: TaskSpec, row: Mapping[str, Any], fields: Sequence[str] | None = None) -> str | None:
-    """Why ``row`` cannot be trained on or scored, or None when it is fine (``fields``: ``text_fields(spec)``)."""
+def bad_row_reason(spec: TaskSpec, row: Mapping[str, Any], fields: Sequence[str]) -> str | None:
+    """Why ``row`` cannot be trained on or scored, or None when it is fine (``fields``: the text fields to check,
+    ``text_fields(spec)`` among the row's columns)."""
     if row.get(NULL_COLUMN) is not None:
         return f"has a null {row[NULL_COLUMN]!r}"
-    if (reason := missing_text(row, text_fields(spec) if fields is None else fields, spec.optional_fields)) is not None:
+    if (reason := missing_text(row, fields, spec.optional_fields)) is not None:
         return reason
     if spec.is_classification:
         options = row.get(spec.options_field) if spec.options_field else spec.options

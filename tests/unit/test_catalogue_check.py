@@ -16,6 +16,7 @@ from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 
 from flanlab.catalogue_command import main
 from flanlab.tasks.flan.manifest import MANIFEST_FILE
+from flanlab.tasks.hub_check import HubFacts, refreshed
 from tests.conftest import ROOT
 
 
@@ -110,6 +111,21 @@ def test_refresh_writes_the_hubs_sizes_and_features_into_the_manifest(online, tm
                                                                                             "not_entailment"]
     assert len(record["evidence"]) >= 2  # kept
     assert "refreshed 1 entries" in capsys.readouterr().out
+
+
+def test_refresh_keeps_a_known_row_count_the_hub_does_not_give():
+    """A split the hub knows only from its file names (sizes None) keeps the manifest's sizes; a size the hub gives
+    replaces the recorded one."""
+    record = {"splits": {"train": {"num_rows": 2490, "num_bytes": 1000}, "validation": {"num_rows": 277}},
+              "evidence": [{"where": "w", "says": "s"}]}
+    facts = HubFacts({"train": {"num_rows": None, "num_bytes": None},
+                      "validation": {"num_rows": 300, "num_bytes": None},
+                      "test": {"num_rows": None, "num_bytes": None}})
+    new = refreshed(record, facts)
+    assert new["splits"] == {"train": {"num_rows": 2490, "num_bytes": 1000},
+                             "validation": {"num_rows": 300, "num_bytes": None},
+                             "test": {"num_rows": None, "num_bytes": None}}
+    assert new["evidence"] == record["evidence"] and record["splits"]["train"]["num_rows"] == 2490
 
 
 def test_offline_it_checks_the_manifest_and_says_the_hub_was_not_reached():

@@ -65,8 +65,7 @@ def test_a_hub_entry_whose_preprocess_reads_a_null_field_skips_that_row(tmp_path
     catalogue = HubCatalogue(tasks=["wnli"], mirror_dir=_mirror_with_nulls(tmp_path))
     with caplog.at_level(logging.WARNING):
         rows = catalogue.train_data("wnli")
-    assert [r["premise"] for r in rows] == ["The cat sat.", "Snow fell."] or sorted(r["premise"] for r in rows) == [
-        "Snow fell.", "The cat sat."]
+    assert sorted(r["premise"] for r in rows) == ["Snow fell.", "The cat sat."]
     assert "_flanlab_null_field" not in rows.column_names
     assert catalogue.bad_row_counts == {"wnli/train": 2}
     assert any("row 1 has a null 'sentence1'" in r.getMessage() for r in caplog.records)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import datasets
 
 from flanlab.errors import ConfigError
+from flanlab.tasks.flan.build import hub_features
 from flanlab.tasks.hub_schema import schema_problems
 from flanlab.tasks.spec import TaskSpec
 
@@ -26,10 +27,19 @@ MANIFEST_VERSION = 1
 _SPLIT = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)(?P<slice>\[.*\])?$")
 
 
+def load_manifest(path: str | Path = MANIFEST_FILE) -> dict[str, Any]:
+    """The manifest's content, read afresh; a ConfigError when its ``schema_version`` is not ``MANIFEST_VERSION``."""
+    content = json.loads(Path(path).read_text(encoding="utf-8"))
+    if content.get("schema_version") != MANIFEST_VERSION:
+        raise ConfigError(f"hub manifest {str(path)!r} has schema_version {content.get('schema_version')!r}; this "
+                          f"flanlab reads schema_version {MANIFEST_VERSION}")
+    return content
+
+
 @cache
 def read_manifest(path: str | Path = MANIFEST_FILE) -> dict[str, Any]:
-    """The manifest's content (cached per path)."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """The manifest's content (cached per path; ``load_manifest``)."""
+    return load_manifest(path)
 
 
 def manifest_entries(path: str | Path = MANIFEST_FILE) -> dict[str, dict[str, Any]]:
@@ -40,6 +50,12 @@ def manifest_entries(path: str | Path = MANIFEST_FILE) -> dict[str, dict[str, An
 def manifest_record(name: str, path: str | Path = MANIFEST_FILE) -> dict[str, Any] | None:
     """One entry's record, or None for a task the manifest does not list (e.g. a test's own hub task)."""
     return manifest_entries(path).get(name)
+
+
+def spec_record(spec: TaskSpec) -> dict[str, Any] | None:
+    """The entry's manifest record when it describes the repository the spec loads from, else None."""
+    record = manifest_record(spec.name)
+    return record if record is not None and record.get("repo_id") == spec.hub_path else None
 
 
 def split_name(split: str) -> str:
@@ -75,11 +91,17 @@ def declaration_problems(spec: TaskSpec, record: Mapping[str, Any] | None) -> li
                           ("data_dir", spec.hub_data_dir)):
         if record.get(key) != declared:
             problems.append(f"declares {key} {declared!r}, the manifest {record.get(key)!r}")
-    for split in {split_name(spec.train_split), split_name(spec.eval_split)}:
-        if split not in record.get("splits", {}):
-            problems.append(f"split {split!r} is not among the hub's splits {sorted(record.get('splits', {}))}")
-    features = hub_features_of(record)
-    declared = spec.metadata.get("hub_features")
+    return problems + split_and_field_problems(spec, record.get("splits", {}), hub_features_of(record))
+
+
+def split_and_field_problems(spec: TaskSpec, splits: Collection[str], features: datasets.Features | None) -> list[str]:
+    """The splits the entry uses that ``splits`` lacks, then how its declared fields disagree with the hub's
+    ``features`` (None: not checked)."""
+    problems = []
+    for split in dict.fromkeys([split_name(spec.train_split), split_name(spec.eval_split)]):
+        if split not in splits:
+            problems.append(f"split {split!r} is not among the hub's splits {sorted(splits)}")
+    declared = hub_features(spec)
     if features is not None and declared is not None:
         problems += schema_problems(declared, features)
     return problems
