@@ -8,7 +8,9 @@ else is a bug and keeps its traceback. The cell runner prefixes the cell's name 
 
 from __future__ import annotations
 
+import contextlib
 import errno
+from collections.abc import Iterator
 
 from flanlab.errors import FlanlabError
 
@@ -37,6 +39,17 @@ def is_disk_full(err: BaseException) -> bool:
 def out_of_memory(where: str, device: str, advice: str) -> RunFault:
     """The one line for memory running out ``where`` (e.g. "training at step 40")."""
     return RunFault(f"out of memory on {device} while {where}; {advice}")
+
+
+@contextlib.contextmanager
+def memory_fault(where: str, device: str, advice: str) -> Iterator[None]:
+    """Memory running out inside the block becomes one line (``out_of_memory``); any other error passes as it is."""
+    try:
+        yield
+    except Exception as err:
+        if not is_out_of_memory(err):
+            raise
+        raise out_of_memory(where, device, advice) from err
 
 
 def disk_full(path: object, what: str, advice: str) -> RunFault:

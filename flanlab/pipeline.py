@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from flanlab.data.mixture import Mixture, build_mixture
 from flanlab.data.truncation import InputLimit
 from flanlab.errors import ConfigError, DataError
 from flanlab.export.saving import check_save_model, save_cell_model
-from flanlab.faults import is_out_of_memory, out_of_memory
+from flanlab.faults import memory_fault
 from flanlab.io import atomic_write_json, check_writable_dir
 from flanlab.models.load import LoadedModel, load_model
 from flanlab.models.peft import apply_peft
@@ -42,8 +42,8 @@ from flanlab.scoring.cot import cot_metrics
 from flanlab.scoring.cot_config import arm_name, check_cot_config, check_cot_tasks, cot_scoring, mixture_options
 from flanlab.scoring.curves import curve_scorer, fixed_rows
 from flanlab.scoring.fewshot import FewShot, scored_name
-from flanlab.scoring.heldout import heldout_dev, score_variant
-from flanlab.scoring.scorers import make_scorer
+from flanlab.scoring.heldout import heldout_dev, score_options, score_variant
+from flanlab.scoring.scorers import make_scorer, scoring_device
 from flanlab.scoring.zeroshot import eval_label_histograms, eval_rows
 from flanlab.splits import Split, make_split
 from flanlab.sweeps.keys import cell_key
@@ -147,7 +147,7 @@ def leave_out_unavailable(cfg: DictConfig, catalogue: Catalogue, tasks: list[str
     those that cannot be loaded, matched with the sibling cells of a sweep; a held-out cluster left with no task
     is a one-line error."""
     tasks = list(dict.fromkeys(tasks))
-    if hasattr(catalogue, "fetch_line") and (line := catalogue.fetch_line(tasks)):
+    if line := catalogue.fetch_line(tasks):
         log.info("%s", line)
     clusters = {t: catalogue.spec(t).cluster for t in tasks}
     skipped = catalogue.leave_out_unavailable(tasks, str(cfg.data.unavailable))
@@ -258,10 +258,7 @@ def score_stage(cfg: DictConfig, prep: Prepared, loaded: LoadedModel, results: C
                 metrics: dict[str, float]) -> None:
     """Score the held-out rows under every scoring variant, and the trained tasks' rows in distribution."""
     scorer = make_scorer(loaded, cfg.scoring, cpu_bf16=bool(cfg.model.cpu_bf16))
-    opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens),
-            "options_in_prompt": bool(cfg.template.options_in_prompt),
-            "length_normalize": bool(cfg.scoring.length_normalize), "limit": scorer.input_limit(),
-            "held_back": int(cfg.template.held_back_templates)}
+    opts = score_options(cfg, scorer)
     results["zeroshot"] = {}
     for variant, shots in scoring_passes(cfg):
         name = scored_name(variant, shots)
@@ -290,19 +287,11 @@ def scoring_passes(cfg: DictConfig) -> list[tuple[str, int]]:
             if int(k) == 0 or variant != COT]
 
 
-@contextlib.contextmanager
-def scoring_faults(cfg: DictConfig, where: str) -> Iterator[None]:
+def scoring_faults(cfg: DictConfig, where: str) -> contextlib.AbstractContextManager[None]:
     """Memory running out while scoring becomes one line naming ``where`` and the batch size to lower."""
-    try:
-        yield
-    except Exception as err:
-        if not is_out_of_memory(err):
-            raise
-        device = str(cfg.scoring.device)
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        raise out_of_memory(where, device, f"lower scoring.batch_size (now {int(cfg.scoring.batch_size)}) or "
-                                           f"scoring.max_input_len (now {int(cfg.scoring.max_input_len)})") from err
+    return memory_fault(where, str(scoring_device(cfg.scoring.device)),
+                        f"lower scoring.batch_size (now {int(cfg.scoring.batch_size)}) or "
+                        f"scoring.max_input_len (now {int(cfg.scoring.max_input_len)})")
 
 
 def cell_header(cfg: DictConfig, prep: Prepared, loaded: LoadedModel) -> CellResults:

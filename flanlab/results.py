@@ -70,6 +70,11 @@ def read_cell_results(cell_dir: str | Path) -> CellResults | None:
     return upgrade(data) if isinstance(data, dict) else None
 
 
+def skipped_entries(record: dict[str, Any]) -> dict[str, Any]:
+    """The catalogue entries a cell left out as unavailable (``data.unavailable.skipped``), by name."""
+    return ((record.get("data") or {}).get("unavailable") or {}).get("skipped") or {}
+
+
 def upgrade(data: dict[str, Any]) -> CellResults:
     """A results record of any schema version as the current one (sections added since get the values that the
     runs of that time had: nothing left out as unavailable, no skipped batches)."""

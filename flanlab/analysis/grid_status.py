@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from flanlab.results import RESULTS_FILE, read_cell_results
+from flanlab.results import RESULTS_FILE, read_cell_results, skipped_entries
 from flanlab.sweeps.cell_state import FAILED_FILE, read_json, results_stale_reason
 from flanlab.sweeps.grid import cell_overrides, sweep_overrides
 
 
-def cell_state(cell_dir: Path) -> tuple[str, str]:
+def cell_state(cell_dir: Path, results: dict[str, Any] | None = None) -> tuple[str, str]:
     """``(state, detail)`` of one cell folder: complete (with the entries it left out as unavailable, if any),
-    failed (with the error) or incomplete."""
+    failed (with the error) or incomplete. ``results``: the folder's results when already read."""
     if (cell_dir / RESULTS_FILE).exists():
-        data = read_cell_results(cell_dir) or {}
-        skipped = sorted(((data.get("data") or {}).get("unavailable") or {}).get("skipped") or {})
+        skipped = sorted(skipped_entries(results or read_cell_results(cell_dir) or {}))
         return "complete", (f"left out as unavailable (data.unavailable=skip): {', '.join(skipped)}"
                             if skipped else "")
     failed = read_json(cell_dir / FAILED_FILE)
@@ -26,16 +27,18 @@ def cell_state(cell_dir: Path) -> tuple[str, str]:
     return "incomplete", "started but wrote no results"
 
 
-def grid_status(root: str | Path) -> pd.DataFrame:
-    """One row per cell folder under ``root``, plus one per expected cell (from ``multirun.yaml``) with no folder."""
+def grid_status(root: str | Path, cells: Sequence[dict] = ()) -> pd.DataFrame:
+    """One row per cell folder under ``root``, plus one per expected cell (from ``multirun.yaml``) with no folder.
+    ``cells``: complete cells already loaded (``load_cells``), so their results are not read again."""
     root = Path(root)
+    loaded = {Path(cell["dir"]): cell for cell in cells}
     folders = {p.parent for p in root.rglob(RESULTS_FILE)} | {p.parent for p in root.rglob(FAILED_FILE)}
     folders |= {p.parent for p in root.rglob(".hydra") if p.is_dir()}
     rows, seen = [], set()
     for folder in sorted(folders):
         if (folder / "multirun.yaml").exists():
             continue  # a sweep folder, not a cell
-        state, detail = cell_state(folder)
+        state, detail = cell_state(folder, loaded.get(folder))
         overrides = cell_overrides(folder)
         if overrides is not None:
             seen.add((folder.parent.resolve(), frozenset(overrides)))

@@ -120,7 +120,7 @@ def build_report(root: str | Path, *, n_resamples: int = 1000, seed: int = 0) ->
         mixing = build_mixing(groups, ablation, ablation_cells, n_resamples=n_resamples, seed=seed)
     num_clusters = _num_clusters(cluster_cells, n_resamples, seed) if cluster_cells else pd.DataFrame()
     return Report(ablation=ablation, wide=wide_table(ablation), indist=indist_table(ablation_cells),
-                  num_clusters=num_clusters, status=grid_status(root), tasks=tasks, headline=headline,
+                  num_clusters=num_clusters, status=grid_status(root, cells), tasks=tasks, headline=headline,
                   semantics=semantics, cot=cot, mixing=mixing, cells=cells,
                   curves=build_curves(ablation_cells, n_resamples=n_resamples, seed=seed))
 

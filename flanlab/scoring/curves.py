@@ -24,6 +24,7 @@ from omegaconf import DictConfig
 
 from flanlab.estimand.rollup import clusters_and_mean, nanmean
 from flanlab.scoring.cot_config import cot_scoring
+from flanlab.scoring.heldout import score_options
 from flanlab.scoring.scorers import Scorer, make_scorer
 from flanlab.scoring.zeroshot import TemplateResult, eval_rows, score_tasks
 from flanlab.tasks.catalogue import Catalogue
@@ -134,11 +135,7 @@ def point_metrics(points: Sequence[dict[str, Any]]) -> dict[str, float]:
 
 def pass_options(cfg: DictConfig, scorer: Scorer, variant: str) -> dict[str, Any]:
     """``score_tasks`` options for ``variant``, as the final held-out scoring uses them (``pipeline.score_stage``)."""
-    opts = {"max_new_tokens": int(cfg.scoring.max_new_tokens),
-            "options_in_prompt": bool(cfg.template.options_in_prompt),
-            "length_normalize": bool(cfg.scoring.length_normalize), "limit": scorer.input_limit(),
-            "held_back": int(cfg.template.held_back_templates)}
-    return cot_scoring(cfg, variant, opts)
+    return cot_scoring(cfg, variant, score_options(cfg, scorer))
 
 
 def curve_scorer(cfg: DictConfig, loaded: Any, catalogue: Catalogue, rows: CurveRows, indist_variant: str | None,

@@ -20,6 +20,14 @@ from flanlab.tasks.catalogue import Catalogue
 log = logging.getLogger(__name__)
 
 
+def score_options(cfg: DictConfig, scorer: Scorer) -> dict[str, Any]:
+    """``score_tasks`` options from the cell's config, shared by every held-out, in-distribution and curve pass."""
+    return {"max_new_tokens": int(cfg.scoring.max_new_tokens),
+            "options_in_prompt": bool(cfg.template.options_in_prompt),
+            "length_normalize": bool(cfg.scoring.length_normalize), "limit": scorer.input_limit(),
+            "held_back": int(cfg.template.held_back_templates)}
+
+
 def dev_rows(catalogue: Catalogue, tasks: Iterable[str], cap: int,
              split: str = "dev") -> tuple[dict[str, datasets.Dataset], dict[str, list[int]]]:
     """Up to ``cap`` rows per task for choosing a template: the catalogue's ``split`` (the generated

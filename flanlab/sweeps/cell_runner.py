@@ -18,15 +18,8 @@ from typing import Any, NamedTuple
 from omegaconf import DictConfig, OmegaConf
 
 from flanlab.errors import ConfigError, FlanlabError, unknown
-from flanlab.results import read_cell_results
-from flanlab.sweeps.cell_state import (
-    RESULTS_FILE,
-    STALE_POLICIES,
-    clear_failed,
-    is_complete,
-    mark_failed,
-    stale_reason,
-)
+from flanlab.results import read_cell_results, skipped_entries
+from flanlab.sweeps.cell_state import RESULTS_FILE, STALE_POLICIES, clear_failed, mark_failed, results_stale_reason
 from flanlab.sweeps.keys import cell_key, cell_name
 
 log = logging.getLogger("flanlab.sweeps")
@@ -58,15 +51,16 @@ def _current_commit(cfg: DictConfig) -> str | None:
     return code_version()["commit"] if cfg.resume_stale_commit else None
 
 
-def resume_decision(cfg: DictConfig, output_dir: str | Path, key: str | None = None) -> Resume:
+def resume_decision(cfg: DictConfig, output_dir: str | Path) -> Resume:
     """Whether the cell in ``output_dir`` runs, is skipped, or stops the sweep as stale."""
     policy = str(cfg.resume_stale)
     if policy not in STALE_POLICIES:
         raise unknown("stale-results policy", policy, STALE_POLICIES, key="resume_stale")
-    if not cfg.resume_complete or not is_complete(output_dir, key or stored_key(cfg, output_dir)):
+    data = read_cell_results(output_dir) if cfg.resume_complete else None
+    if data is None or not same_config(cfg, data):
         return Resume("run")
     try:
-        reason = stale_reason(output_dir, current_template_hash(cfg), _current_commit(cfg))
+        reason = results_stale_reason(data, current_template_hash(cfg), _current_commit(cfg))
     except Exception as err:  # the catalogue cannot be built: let the run itself fail and record it
         return Resume("run", f"could not check its results are current ({type(err).__name__}: {err}); rerunning")
     if reason is None:
@@ -78,11 +72,10 @@ def resume_decision(cfg: DictConfig, output_dir: str | Path, key: str | None = N
     return Resume("run", f"has stale results, rerunning it (resume_stale=rerun): {reason}")
 
 
-def stored_key(cfg: DictConfig, output_dir: str | Path) -> str:
-    """The key complete results of this config carry: with the entries they left out as unavailable, if any."""
-    data = read_cell_results(output_dir) or {}
-    skipped = ((data.get("data") or {}).get("unavailable") or {}).get("skipped") or {}
-    return cell_key(cfg, skipped)
+def same_config(cfg: DictConfig, data: dict[str, Any]) -> bool:
+    """Whether complete results came from this very config: their key is the one ``cfg`` has with the entries
+    they left out as unavailable (results from before keys were stored count as the same)."""
+    return data.get("cell", {}).get("key") in (None, cell_key(cfg, skipped_entries(data)))
 
 
 def stale_cells(cfg: DictConfig, sweep_dir: Path) -> list[str]:
@@ -92,7 +85,7 @@ def stale_cells(cfg: DictConfig, sweep_dir: Path) -> list[str]:
     found = []
     for cell in sorted(p for p in sweep_dir.iterdir() if (p / RESULTS_FILE).is_file()):
         data = read_cell_results(cell) or {}
-        if data.get("config", {}).get("tasks") == tasks and stale_reason(cell, current, commit):
+        if data.get("config", {}).get("tasks") == tasks and results_stale_reason(data, current, commit):
             found.append(cell.name)
     return found
 
@@ -158,4 +151,4 @@ def cell_fault(err: Exception, name: str) -> Exception:
                             "at a disk with room"))
     if fault is None:
         return err
-    return RunFault(f"cell {name}: {fault}") if not str(fault).startswith("cell ") else fault
+    return RunFault(f"cell {name}: {fault}")

@@ -69,11 +69,6 @@ def checkpoints(root: str | Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name[len(PREFIX):]))
 
 
-def latest(root: str | Path) -> Path | None:
-    found = checkpoints(root)
-    return found[-1] if found else None
-
-
 def gather_model_state(module: torch.nn.Module, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
     """Full (unsharded) model and optimizer state on CPU; a collective call under FSDP.
 

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from flanlab.data.collate import PaddedCollator
 from flanlab.data.packing import PackedCollator
 from flanlab.errors import ConfigError
-from flanlab.faults import RunFault, disk_full, is_disk_full, translate
+from flanlab.faults import RunFault, disk_full, is_disk_full, memory_fault
 from flanlab.hardware import resolve_precision
 from flanlab.models.load import LoadedModel
 from flanlab.models.peft import is_peft
@@ -242,15 +242,10 @@ def guarded_step(run: Setup, cfg: DictConfig, counts: dict[str, float], window: 
                  step: int) -> None:
     """``train_step`` with its expected faults as one line: memory running out, or a non-finite loss or gradient
     (stopped, or skipped up to ``train.max_skipped_batches`` under ``train.on_nonfinite=skip_batch``)."""
-    try:
+    advice = (f"lower train.batch_size (now {run.micro}) and raise train.grad_accum to keep the global batch, "
+              f"or lower train.max_input_len (now {cfg.max_input_len})")
+    with memory_fault(f"training at step {step}", str(run.device), advice):
         finite = train_step(run, cfg, counts, window, arch)
-    except Exception as err:
-        advice = (f"lower train.batch_size (now {run.micro}) and raise train.grad_accum to keep the global batch, "
-                  f"or lower train.max_input_len (now {cfg.max_input_len})")
-        fault = translate(err, oom=(f"training at step {step}", str(run.device), advice), disk=("", ""))
-        if fault is None or is_disk_full(err):
-            raise
-        raise fault from err
     if finite is not None:
         return
     lr, limit = run.schedule.get_last_lr()[0], int(cfg.max_skipped_batches)
@@ -349,7 +344,7 @@ def restore(found: Path | None, state: dict | None, run: Setup) -> Progress:
     """Model, optimiser, schedule, RNG and data position from checkpoint ``state`` (read from ``found``); returns
     where the run stands (a fresh ``Progress`` when there is none). Checkpoints written before curves and token
     counts were kept resume with none."""
-    if found is None or state is None:
+    if state is None:
         return Progress()
     ckpt.restore_model_state(run.module, run.optimizer, state)
     run.schedule.load_state_dict(state["schedule"])
@@ -370,8 +365,6 @@ def log_window(tracker: Tracker, step: int, window: list[float], counts: dict[st
         tracker.log({"train/loss": mean_loss, "train/lr": lr, "train/tokens_per_s": nonpad / elapsed,
                      "train/nonpad_fraction": nonpad / slots, "train/mfu": fl / elapsed / peak if peak else 0.0,
                      "train/peak_flops": peak}, step=step)
-    if not math.isfinite(mean_loss):
-        raise RunFault(f"the mean training loss became {mean_loss} at step {step} (lr {lr:.3g}); lower train.lr")
     return mean_loss
 
 

@@ -129,5 +129,5 @@ def test_checkpoint_interrupted_while_saving_is_never_resumed_from(tmp_path, mon
     monkeypatch.undo()
     (root / f".{ckpt.PREFIX}00000012.abc.tmp").mkdir()  # what a SIGKILL mid-save leaves behind
     (root / f".{ckpt.PREFIX}00000012.abc.tmp" / ckpt.STATE_FILE).write_bytes(b"partial")
-    assert ckpt.latest(root) == root / f"{ckpt.PREFIX}00000004"
-    assert torch.load(ckpt.latest(root) / ckpt.STATE_FILE)["step"] == 4
+    assert ckpt.checkpoints(root)[-1] == root / f"{ckpt.PREFIX}00000004"
+    assert torch.load(ckpt.checkpoints(root)[-1] / ckpt.STATE_FILE)["step"] == 4
