@@ -8,18 +8,18 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from flanlab.analysis.study_output import write_study
+from flanlab.analysis.study_output import (
+    EXAMPLES_ONLY_NOTE,
+    PAIRED_HEADING,
+    baselines_line,
+    ci_text,
+    differences_markdown,
+    draw_baselines,
+    examples_only,
+    write_study,
+)
 
 TABLES = ("table", "baselines", "differences")
-
-
-def ci_text(value: object, low: object, high: object, sign: bool = False, examples_only: bool = False) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    text = format(float(value), "+.3f" if sign else ".3f")
-    if low is not None and not pd.isna(low):
-        text += f" [{float(low):.3f}, {float(high):.3f}]" + ("†" if examples_only else "")
-    return text
 
 
 def grid_markdown(table: pd.DataFrame) -> str:
@@ -43,40 +43,20 @@ def grid_markdown(table: pd.DataFrame) -> str:
     return pd.DataFrame(rows).to_markdown(index=False)
 
 
-def differences_markdown(diffs: pd.DataFrame) -> str:
-    if diffs.empty:
-        return ""
-    fmt = lambda x: "" if pd.isna(x) else f"{float(x):.3f}"  # noqa: E731
-    return pd.DataFrame({
-        "comparison": diffs["comparison"],
-        "difference [95% CI]": [ci_text(v, lo, hi, sign=True, examples_only=k == "examples") for v, lo, hi, k in
-                                zip(diffs["diff"], diffs["ci_low"], diffs["ci_high"], diffs["ci_kind"], strict=True)],
-        "p": diffs["p_value"].map(fmt), "p_holm": diffs["p_holm"].map(fmt), "seeds": diffs["seeds"],
-    }).to_markdown(index=False)
-
-
 def cot_markdown(tables: dict[str, pd.DataFrame]) -> str:
     """The study's report section."""
-    base = tables["baselines"]
     parts = [
         "## Chain of thought: trained with/without CoT × scored direct/CoT (held-out mean [95% CI])",
         "Direct: rank classification over the options. CoT: greedy generation, the answer read after the marker "
         "`So the answer is` and compared by the task's metric; a generation without the marker counts as wrong "
         "(counted). Lenient acc reads a marker-less output whole (diagnosis only, not a score)."
-        + (" † the CI resamples examples only (fewer than 3 seeds)." if _examples_only(tables) else ""),
+        + (EXAMPLES_ONLY_NOTE if examples_only(tables["table"], tables["differences"]) else ""),
         grid_markdown(tables["table"]),
-        "Baselines (held-out tasks): " + ", ".join(f"{b} {s:.3f}" for b, s in zip(base["baseline"], base["score"],
-                                                                                   strict=True)) if not base.empty
-        else "",
-        "## Paired differences (same seeds, same items; Holm over this table)", differences_markdown(
-            tables["differences"]),
+        baselines_line(tables["baselines"]),
+        PAIRED_HEADING,
+        differences_markdown(tables["differences"]),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
-
-
-def _examples_only(tables: dict[str, pd.DataFrame]) -> bool:
-    return any(not t.empty and "ci_kind" in t and (t["ci_kind"] == "examples").any()
-               for t in (tables["table"], tables["differences"]))
 
 
 def plot_cot(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | None:
@@ -92,8 +72,7 @@ def plot_cot(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | None:
         err = [(part["score"] - part["ci_low"]).fillna(0), (part["ci_high"] - part["score"]).fillna(0)]
         label = f"{arm} ({'with' if trained_with(arm) else 'without'} CoT)"
         ax.bar(x, part["score"].fillna(0), width, yerr=err, capsize=3, label=label)
-    for (_, b), style in zip(baselines.iterrows(), (":", "-.", "--"), strict=False):
-        ax.axhline(b["score"], color="grey", linestyle=style, linewidth=1, label=b["baseline"].split(" (")[0])
+    draw_baselines(ax, baselines)
     ax.set_xticks([0, 1], ["scored direct", "scored with CoT"])
     ax.set_ylim(0, 1)
     ax.set_ylabel("held-out accuracy")

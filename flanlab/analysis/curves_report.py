@@ -8,10 +8,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from flanlab.analysis.cot_report import ci_text
 from flanlab.analysis.curves import FIGURE
 from flanlab.analysis.stats import MEAN_ROW
-from flanlab.analysis.study_output import write_study
+from flanlab.analysis.study_output import ci_text, write_study
 
 TABLES = ("points", "crossings", "lead", "lead_summary")
 PANELS = (("score", "Held-out score"), ("type_acc", "Format (type accuracy)"),

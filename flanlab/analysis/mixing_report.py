@@ -8,8 +8,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from flanlab.analysis.cot_report import ci_text, differences_markdown
-from flanlab.analysis.study_output import write_study
+from flanlab.analysis.study_output import (
+    EXAMPLES_ONLY_NOTE,
+    PAIRED_HEADING,
+    baselines_line,
+    ci_text,
+    differences_markdown,
+    draw_baselines,
+    examples_only,
+    number_text,
+    write_study,
+)
 
 TABLES = ("table", "baselines", "differences")
 
@@ -24,28 +33,22 @@ def table_markdown(table: pd.DataFrame) -> str:
         for _, r in part.sort_values("shots").iterrows():
             k = int(r["shots"])
             row[f"{k}-shot"] = ci_text(r["score"], r["ci_low"], r["ci_high"], examples_only=r["ci_kind"] == "examples")
-            row[f"{k}-shot format"] = _fmt(r["type_acc"])
-            row[f"{k}-shot content"] = _fmt(r["acc_given_type"])
+            row[f"{k}-shot format"] = number_text(r["type_acc"])
+            row[f"{k}-shot content"] = number_text(r["acc_given_type"])
         rows.append(row)
     return pd.DataFrame(rows).to_markdown(index=False)
 
 
-def _fmt(value: object) -> str:
-    return "" if value is None or pd.isna(value) else f"{float(value):.3f}"
-
-
 def mixing_markdown(tables: dict[str, pd.DataFrame]) -> str:
     """The study's report section."""
-    base = tables["baselines"]
     parts = [
         "## Template mixing: each arm scored zero-shot and k-shot (held-out mean [95% CI])",
         "k-shot: k solved examples of the same task (its train split, fixed by scoring.fewshot_seed) before each "
-        "prompt; format = type accuracy, content = accuracy among right-type answers.",
+        "prompt; format = type accuracy, content = accuracy among right-type answers."
+        + (EXAMPLES_ONLY_NOTE if examples_only(tables["table"], tables["differences"]) else ""),
         table_markdown(tables["table"]),
-        "Baselines (held-out tasks): " + ", ".join(f"{b} {s:.3f}" for b, s in zip(base["baseline"], base["score"],
-                                                                                   strict=True)) if not base.empty
-        else "",
-        "## Paired differences (same seeds, same items; Holm over this table)",
+        baselines_line(tables["baselines"]),
+        PAIRED_HEADING,
         differences_markdown(tables["differences"]),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
@@ -66,8 +69,7 @@ def plot_mixing(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | No
         x = [i + (j - (len(shots) - 1) / 2) * width for i in range(len(labels))]
         err = [(part["score"] - part["ci_low"]).fillna(0), (part["ci_high"] - part["score"]).fillna(0)]
         ax.bar(x, part["score"].fillna(0), width, yerr=err, capsize=3, label=f"scored {k}-shot")
-    for (_, b), style in zip(baselines.iterrows(), (":", "-.", "--"), strict=False):
-        ax.axhline(b["score"], color="grey", linestyle=style, linewidth=1, label=b["baseline"].split(" (")[0])
+    draw_baselines(ax, baselines)
     ax.set_xticks(range(len(labels)), [label.replace("_", " ") for label in labels], rotation=20, fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("held-out accuracy")

@@ -10,7 +10,7 @@ import pandas as pd
 from flanlab.analysis import semantics as sem
 from flanlab.analysis.collect import GroupData
 from flanlab.analysis.stats import MEAN_ROW
-from flanlab.analysis.study_output import write_study
+from flanlab.analysis.study_output import ci_text, number_text, write_study
 
 TABLES = ("matrix", "reliance", "override", "floors", "spread")
 
@@ -26,22 +26,11 @@ def build_semantics(groups: dict[tuple, GroupData], ablation: pd.DataFrame, cell
             "spread": sem.spread_table(groups, cells, **opts)}
 
 
-def _ci(value: object, low: object, high: object, sign: bool = False) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    text = format(float(value), "+.3f" if sign else ".3f")
-    return text + (f" [{float(low):.3f}, {float(high):.3f}]" if low is not None and not pd.isna(low) else "")
-
-
-def _p(x: object) -> str:
-    return "" if x is None or pd.isna(x) else f"{float(x):.3f}"
-
-
 def matrix_markdown(matrix: pd.DataFrame) -> str:
     """Held-out mean [CI]: training arms as rows, scoring variants as columns."""
     if matrix.empty:
         return ""
-    text = matrix.assign(cell=[_ci(v, lo, hi) for v, lo, hi in
+    text = matrix.assign(cell=[ci_text(v, lo, hi) for v, lo, hi in
                                zip(matrix["score"], matrix["ci_low"], matrix["ci_high"], strict=True)])
     wide = text.pivot_table(index="label" if "label" in text else "arm", columns="eval_variant", values="cell",
                             aggfunc="first", sort=False)
@@ -58,12 +47,13 @@ def reliance_override_markdown(reliance: pd.DataFrame, override: pd.DataFrame) -
         r = reliance[(reliance["arm"] == arm) & (reliance["cluster"] == MEAN_ROW)] if not reliance.empty else reliance
         if not r.empty:
             r = r.iloc[0]
-            row |= {"reliance (instruction − null_prompt)": _ci(r["reliance"], r["ci_low"], r["ci_high"], sign=True),
-                    "p": _p(r["p_value"]), "p_holm": _p(r["p_holm"])}
+            reliance = ci_text(r["reliance"], r["ci_low"], r["ci_high"], sign=True)
+            row |= {"reliance (instruction − null_prompt)": reliance,
+                    "p": number_text(r["p_value"]), "p_holm": number_text(r["p_holm"])}
         for variant in sem.OVERRIDE_VARIANTS:
             o = override[(override["arm"] == arm) & (override["eval_variant"] == variant)
                          & (override["cluster"] == MEAN_ROW)] if not override.empty else override
-            row[f"override: {variant}"] = _ci(o.iloc[0]["override"], o.iloc[0]["ci_low"], o.iloc[0]["ci_high"]) \
+            row[f"override: {variant}"] = ci_text(o.iloc[0]["override"], o.iloc[0]["ci_low"], o.iloc[0]["ci_high"]) \
                 if not o.empty else ""
         rows.append(row)
     return pd.DataFrame(rows).to_markdown(index=False) if rows else ""
@@ -72,7 +62,7 @@ def reliance_override_markdown(reliance: pd.DataFrame, override: pd.DataFrame) -
 def floors_markdown(floors: pd.DataFrame) -> str:
     if floors.empty:
         return ""
-    text = floors.assign(cell=[_ci(v, lo, hi) for v, lo, hi in
+    text = floors.assign(cell=[ci_text(v, lo, hi) for v, lo, hi in
                                zip(floors["score"], floors["ci_low"], floors["ci_high"], strict=True)])
     wide = text.pivot_table(index="floor", columns="cluster", values="cell", aggfunc="first", sort=False)
     return wide[[*sorted(c for c in wide.columns if c != MEAN_ROW), MEAN_ROW]].reset_index().to_markdown(index=False)
@@ -83,11 +73,12 @@ def spread_markdown(spread: pd.DataFrame) -> str:
         return ""
     return pd.DataFrame({
         "trained with": spread["arm"], "templates": spread["templates"],
-        "mean over templates": spread["mean_template"].map(_p),
-        "ensemble [CI]": [_ci(v, lo, hi) for v, lo, hi in
+        "mean over templates": spread["mean_template"].map(number_text),
+        "ensemble [CI]": [ci_text(v, lo, hi) for v, lo, hi in
                           zip(spread["ensemble"], spread["ensemble_ci_low"], spread["ensemble_ci_high"], strict=True)],
-        "range": spread["range"].map(_p), "IQR": spread["iqr"].map(_p), "SD": spread["sd"].map(_p),
-        "Kendall τ (arms across templates)": spread["kendall_tau"].map(_p)}).to_markdown(index=False)
+        "range": spread["range"].map(number_text), "IQR": spread["iqr"].map(number_text),
+        "SD": spread["sd"].map(number_text),
+        "Kendall τ (arms across templates)": spread["kendall_tau"].map(number_text)}).to_markdown(index=False)
 
 
 def semantics_markdown(tables: dict[str, pd.DataFrame]) -> str:

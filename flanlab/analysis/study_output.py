@@ -1,4 +1,5 @@
-"""What a study's report writes: its tables (CSV, Markdown, Parquet), its Markdown summary and its figures."""
+"""What a study's report writes: its tables (CSV, Markdown, Parquet), its Markdown summary and its figures; and
+the pieces the studies' summaries share (numbers with CIs, the baselines line and lines, the differences table)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,55 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from flanlab.analysis.tables import save_study_tables
+
+EXAMPLES_ONLY_NOTE = " † the CI resamples examples only (fewer than 3 seeds)."
+PAIRED_HEADING = "## Paired differences (same seeds, same items; Holm over this table)"
+
+
+def number_text(value: object) -> str:
+    """A number to three decimals; empty when missing."""
+    return "" if value is None or pd.isna(value) else f"{float(value):.3f}"
+
+
+def ci_text(value: object, low: object, high: object, sign: bool = False, examples_only: bool = False) -> str:
+    """``0.412 [0.380, 0.441]`` (``†``: the CI resamples examples only); empty when the value is missing."""
+    if value is None or pd.isna(value):
+        return ""
+    text = format(float(value), "+.3f" if sign else ".3f")
+    if low is not None and not pd.isna(low):
+        text += f" [{float(low):.3f}, {float(high):.3f}]" + ("†" if examples_only else "")
+    return text
+
+
+def examples_only(*tables: pd.DataFrame) -> bool:
+    """Whether any row of ``tables`` has a CI over examples only (``ci_kind``), so its ``†`` needs the note."""
+    return any(not t.empty and "ci_kind" in t and (t["ci_kind"] == "examples").any() for t in tables)
+
+
+def baselines_line(base: pd.DataFrame) -> str:
+    """``Baselines (held-out tasks): chance 0.200, ...``; empty without baselines."""
+    if base.empty:
+        return ""
+    return "Baselines (held-out tasks): " + ", ".join(f"{b} {s:.3f}" for b, s in
+                                                      zip(base["baseline"], base["score"], strict=True))
+
+
+def draw_baselines(ax: plt.Axes, base: pd.DataFrame) -> None:
+    """Each baseline as a grey horizontal line (dotted, dash-dot, dashed), labelled by its short name."""
+    for (_, b), style in zip(base.iterrows(), (":", "-.", "--"), strict=False):
+        ax.axhline(b["score"], color="grey", linestyle=style, linewidth=1, label=b["baseline"].split(" (")[0])
+
+
+def differences_markdown(diffs: pd.DataFrame) -> str:
+    """Paired differences (``stats.paired_differences``) as Markdown: difference [95% CI], p, Holm's p, seeds."""
+    if diffs.empty:
+        return ""
+    return pd.DataFrame({
+        "comparison": diffs["comparison"],
+        "difference [95% CI]": [ci_text(v, lo, hi, sign=True, examples_only=k == "examples") for v, lo, hi, k in
+                                zip(diffs["diff"], diffs["ci_low"], diffs["ci_high"], diffs["ci_kind"], strict=True)],
+        "p": diffs["p_value"].map(number_text), "p_holm": diffs["p_holm"].map(number_text), "seeds": diffs["seeds"],
+    }).to_markdown(index=False)
 
 
 def write_study(tables: dict[str, pd.DataFrame], names: tuple[str, ...], out: Path, prefix: str, summary: str,
