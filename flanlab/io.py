@@ -48,6 +48,16 @@ def atomic_write_json(path: str | Path, data: Any) -> Path:
     return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def check_replaceable(path: str | Path, marker: str, what: str, earlier: str) -> None:
+    """Refuse folder ``path`` when ``atomic_dir`` would replace something other than an earlier output: a file, or a
+    non-empty folder without ``marker``; a one-line ``FlanlabError`` names it as ``what`` and ``earlier``."""
+    from flanlab.errors import FlanlabError
+
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or (any(path.iterdir()) and not (path / marker).exists())):
+        raise FlanlabError(f"{what} {path} exists and is not an earlier {earlier}; choose a new or empty folder")
+
+
 @contextmanager
 def atomic_dir(path: str | Path, keep_existing: bool = False) -> Iterator[Path]:
     """Yield a temporary folder beside ``path``; on success it replaces ``path`` in one rename.

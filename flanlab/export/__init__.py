@@ -5,7 +5,7 @@
 * ``folder``, ``card`` and ``licences``: a folder that plain ``transformers`` / ``peft`` load, with a model card;
 * ``push``: that folder to the Hugging Face hub in one commit;
 * ``lm_eval_tasks``: flanlab's scored prompts as lm-evaluation-harness tasks over local JSONL files, scored by
-  ``lm_eval_utils`` (copied beside them as ``utils.py``).
+  ``flanlab.metrics.portable`` (copied beside them as ``utils.py``).
 
 Nothing written here needs flanlab to be read back (docs/export.md).
 """

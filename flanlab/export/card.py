@@ -32,7 +32,7 @@ def reproduce_command(overrides: Sequence[str] | None) -> str | None:
     return None if overrides is None else " ".join(["python -m flanlab", *(shlex.quote(o) for o in overrides)])
 
 
-def hub_base(saved: SavedModel, results: CellResults) -> str | None:
+def hub_base(results: CellResults) -> str | None:
     """The base model's hub name, when it has one: a pretrained model named by hub id (not a local folder), or the
     hub model a converted copy was made from (``model=gemma3_270m``: google/gemma-3-270m's 4-bit GGUF)."""
     model = results.get("config", {}).get("model", {})
@@ -55,13 +55,14 @@ def base_lines(base: str | None, results: CellResults) -> list[str]:
             f"carry the base model's terms{which}.", ""]
 
 
-def metadata(results: CellResults, saved: SavedModel, merged: bool, data: Sequence[Mapping[str, Any]]) -> dict:
-    """The card's YAML front matter."""
+def metadata(results: CellResults, saved: SavedModel, merged: bool, data: Sequence[Mapping[str, Any]],
+             base: str | None) -> dict:
+    """The card's YAML front matter; ``base`` is the base model's hub name (``hub_base``)."""
     cell, train = results.get("cell", {}), results.get("train", {})
     adapter = saved.kind == "adapter" and not merged
     meta: dict[str, Any] = {"library_name": "peft" if adapter else "transformers",
                             "pipeline_tag": PIPELINE_TAGS.get(saved.arch, "text-generation")}
-    if base := hub_base(saved, results):
+    if base:
         meta["base_model"] = base
         if base in BASE_LICENCES:
             meta["license"] = BASE_LICENCES[base]
@@ -149,7 +150,8 @@ def card_text(results: CellResults, saved: SavedModel, merged: bool, base_in_fol
     cell, train, prov = results.get("cell", {}), results.get("train", {}), results.get("provenance", {})
     scoring = results.get("config", {}).get("scoring", {})
     data = training_data(train.get("rows_per_task", {}), results.get("config", {}).get("tasks", {}))
-    front = yaml.safe_dump(metadata(results, saved, merged, data), sort_keys=False, allow_unicode=True)
+    base = hub_base(results)
+    front = yaml.safe_dump(metadata(results, saved, merged, data, base), sort_keys=False, allow_unicode=True)
     what = "LoRA adapter" + (" merged into its base" if merged else "") if saved.kind == "adapter" else "full model"
     lines = [f"---\n{front}---", "", f"# flanlab cell `{saved.cell_dir.name}`", "",
              f"{cell.get('model')} ({saved.arch}) instruction-tuned by flanlab, exported as a {what}.", "",
@@ -163,7 +165,7 @@ def card_text(results: CellResults, saved: SavedModel, merged: bool, base_in_fol
              "bootstrap 95% intervals.", ""]
     for variant, block in results.get("zeroshot", {}).items():
         lines += score_lines(variant, block)
-    lines += base_lines(hub_base(saved, results), results)
+    lines += base_lines(base, results)
     lines += ["## Training data", "", "| entry | rows | hub dataset | licence |", "|---|---|---|---|",
               *(f"| {d['entry']} | {d['rows']} | {d['hub'] or '–'} | {d['licence']} |" for d in data), ""]
     lines += ["## Provenance", "", f"- commit `{prov.get('commit')}` (dirty: {prov.get('dirty')})",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flanlab.errors import ConfigError, FlanlabError
-from flanlab.export.saving import ADAPTER_DIR, BASE_DIR
+from flanlab.export.saving import ADAPTER_DIR, BASE_DIR, base_reference
 from flanlab.results import CellResults, read_cell_results
 
 NO_MODEL = ("cell {cell} kept no model ({why}): rerun it with train.save_model=full, or train.save_model=adapter for "
@@ -42,21 +42,19 @@ def read_results(cell_dir: Path) -> CellResults:
 def _legacy_adapter(cell_dir: Path, results: CellResults) -> dict[str, Any] | None:
     """A LoRA cell from before ``train.save_model``: its adapter, with the base its config names (a pretrained model,
     or a GGUF conversion still in the cache); None when there is no adapter or its base was not kept."""
+    from omegaconf import OmegaConf
+
     config = results.get("config", {})
     model = config.get("model", {})
     if not (cell_dir / ADAPTER_DIR / "adapter_config.json").is_file():
         return None
-    if model.get("source") == "pretrained":
-        return {"kind": "adapter", "path": ADAPTER_DIR, "base": model.get("name_or_path"), "base_source": "pretrained"}
-    if model.get("source") == "gguf":
-        from omegaconf import OmegaConf
-
-        from flanlab.models.gguf import converted_dir
-
-        base = converted_dir(OmegaConf.create(model), config.get("paths", {}).get("cache_dir", ""))
-        if base.is_dir():
-            return {"kind": "adapter", "path": ADAPTER_DIR, "base": str(base.resolve()), "base_source": "gguf"}
-    return None  # a base built from config was not kept before train.save_model
+    if model.get("source") not in ("pretrained", "gguf"):
+        return None  # a base built from config was not kept before train.save_model
+    cache_dir = config.get("paths", {}).get("cache_dir", "")
+    reference = base_reference(OmegaConf.create({"model": model, "paths": {"cache_dir": cache_dir}}))
+    if reference["base_source"] == "gguf" and not Path(reference["base"]).is_dir():
+        return None  # the GGUF conversion is no longer in the cache
+    return {"kind": "adapter", "path": ADAPTER_DIR, **reference}
 
 
 def find_saved_model(cell_dir: str | Path, results: CellResults | None = None) -> SavedModel:

@@ -23,7 +23,7 @@ import yaml
 from flanlab.errors import FlanlabError
 from flanlab.export.card import card_text
 from flanlab.export.cell_model import SavedModel, find_saved_model, load_model, load_tokenizer, read_results
-from flanlab.io import atomic_dir
+from flanlab.io import atomic_dir, check_replaceable
 
 EXPORT_FILE = "flanlab_export.json"
 BASE_SUBDIR = "base"
@@ -35,8 +35,7 @@ def check_out_dir(out_dir: Path, cell_dir: Path) -> None:
     """Refuse a folder that holds something other than an earlier export (it would be replaced), or the cell."""
     if out_dir.resolve() == cell_dir.resolve() or cell_dir.resolve() in out_dir.resolve().parents:
         raise FlanlabError(f"export folder {out_dir} is inside the cell {cell_dir}; choose a folder outside it")
-    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / EXPORT_FILE).exists())):
-        raise FlanlabError(f"export folder {out_dir} exists and is not an earlier export; choose a new or empty folder")
+    check_replaceable(out_dir, EXPORT_FILE, "export folder", "export")
 
 
 def portable_tokenizer(tokenizer, arch: str):

@@ -14,7 +14,7 @@ Per scoring variant ``V``, held-out task ``T`` and template ``K`` (names made of
   averages a group over its *leaf* tasks, so a group of the template groups would weigh tasks by their template
   count); ``flanlab_V__heldout`` (tasks pooled) is written only where it equals flanlab's mean over clusters.
 
-Metrics come from the copied ``utils.py`` (``flanlab.export.lm_eval_utils``); ``flanlab_tasks.json`` indexes
+Metrics come from the copied ``utils.py`` (``flanlab.metrics.portable``); ``flanlab_tasks.json`` indexes
 every name. The folder is written atomically.
 """
 
@@ -34,8 +34,8 @@ import yaml
 from omegaconf import DictConfig
 
 from flanlab.data.truncation import InputLimit
-from flanlab.errors import ConfigError, FlanlabError
-from flanlab.io import atomic_dir
+from flanlab.errors import ConfigError
+from flanlab.io import atomic_dir, check_replaceable
 from flanlab.scoring.zeroshot import render_rows, scored_metric
 from flanlab.tasks.catalogue import Catalogue
 from flanlab.templates.cot import COT
@@ -43,7 +43,7 @@ from flanlab.templates.prompt import Prompt
 from flanlab.templates.variants import VariantContext
 
 INDEX_FILE = "flanlab_tasks.json"
-UTILS_SOURCE = Path(__file__).resolve().parent / "lm_eval_utils.py"
+UTILS_SOURCE = Path(__file__).resolve().parent.parent / "metrics" / "portable.py"
 POOLED = "all_templates"
 GENERATION_METRICS = ("exact_match", "token_f1", "rouge_l", "bleu")
 FUNCTION = "__function__:"  # a YAML string that becomes a ``!function`` entry
@@ -213,20 +213,13 @@ def write_cluster_groups(tmp: Path, variant: str, tasks: Mapping[str, Mapping[st
     return {"clusters": clusters, "heldout": heldout}
 
 
-def check_tasks_dir(out_dir: Path) -> None:
-    """Refuse a folder that holds something other than an earlier export of tasks (it would be replaced)."""
-    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / INDEX_FILE).exists())):
-        raise FlanlabError(f"tasks folder {out_dir} exists and is not an earlier export-tasks folder; "
-                           "choose a new or empty folder")
-
-
 def write_lm_eval_tasks(out_dir: str | Path, catalogue: Catalogue, rows_by_task: Mapping[str, datasets.Dataset],
                         variants: Sequence[str], opts: TaskOptions, about: Mapping[str, Any]) -> dict[str, Any]:
     """Write the tasks of every variant, ``utils.py`` and the index into ``out_dir``; return the index."""
     out_dir = Path(out_dir)
     if COT in variants:
         raise ConfigError("export-tasks: the cot variant has no lm-eval form here (template.eval_variants)")
-    check_tasks_dir(out_dir)
+    check_replaceable(out_dir, INDEX_FILE, "tasks folder", "export-tasks folder")  # it would be replaced
     index: dict[str, Any] = {"about": dict(about), "arch": opts.arch, "target_delimiter": opts.delimiter,
                              "stop_sequences": list(opts.stop_sequences), "max_new_tokens": opts.max_new_tokens,
                              "variants": {}}

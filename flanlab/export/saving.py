@@ -26,7 +26,7 @@ from transformers import GenerationConfig
 from flanlab.errors import ConfigError, unknown
 from flanlab.io import atomic_dir
 from flanlab.models.load import LoadedModel
-from flanlab.models.peft import BASE_FILE, base_fingerprint, is_peft
+from flanlab.models.peft import is_peft, save_adapter
 from flanlab.models.peft_config import resolve_peft_config
 
 SAVE_MODES = ("auto", "none", "adapter", "full")
@@ -88,12 +88,12 @@ def save_pretrained_folder(model, loaded: LoadedModel, path: Path, info: dict[st
 
 def save_adapter_folder(loaded: LoadedModel, path: Path, info: dict[str, Any]) -> Path:
     """peft's adapter files, the base fingerprint (``models.peft.load_adapter`` checks it) and the tokenizer."""
-    with atomic_dir(path) as tmp:
-        loaded.model.save_pretrained(tmp)
-        (tmp / BASE_FILE).write_text(json.dumps({"model": loaded.name, "base": base_fingerprint(loaded.model)}) + "\n")
+
+    def tokenizer_and_info(tmp: Path) -> None:
         loaded.tokenizer.save_pretrained(tmp)
         write_info(tmp, info)
-    return path
+
+    return save_adapter(loaded, path, extra=tokenizer_and_info)
 
 
 def base_reference(cfg: DictConfig) -> dict[str, str]:

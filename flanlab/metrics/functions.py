@@ -5,27 +5,21 @@ rule; or, as an option, the highest log-likelihood per character of the option),
 macro-F1 through scikit-learn. Generation: exact match and token F1 (SQuAD-style normalisation),
 ROUGE-L F-measure (``rouge-score``) and BLEU (``sacrebleu``), all against the best of each
 example's references. Each metric has a per-example form (``*_scores``) for bootstraps; the
-``evaluate`` modules beside this file (``flanlab/metrics/<name>/``) wrap these functions.
+``evaluate`` modules beside this file (``flanlab/metrics/<name>/``) wrap these functions. Normalisation, token F1,
+ROUGE-L, the best choice and BLEU's reference streams come from ``flanlab.metrics.portable``, the file exported
+lm-eval tasks copy, so both score alike.
 """
 
 from __future__ import annotations
 
-import re
-import string
-from collections import Counter
 from collections.abc import Sequence
-from functools import cache
-from typing import Any
 
 from sklearn.metrics import accuracy_score, f1_score
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans("", "", string.punctuation)
-
-
-def normalize_answer(text: str) -> str:
-    """Lower-case, drop punctuation and articles, squeeze spaces (SQuAD-style)."""
-    return " ".join(_ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split())
+from flanlab.metrics.portable import best_choice, reference_streams
+from flanlab.metrics.portable import normalize as normalize_answer  # SQuAD-style: lower, no punctuation or articles
+from flanlab.metrics.portable import rouge_l as _rouge_l
+from flanlab.metrics.portable import token_f1 as _token_f1
 
 
 def rank_options(scores: Sequence[float], options: Sequence[str], length_normalize: bool = False,
@@ -44,7 +38,7 @@ def rank_options(scores: Sequence[float], options: Sequence[str], length_normali
         raise ValueError(f"unit must be 'chars' or 'bytes', got {unit!r}")
     size = (lambda o: len(o)) if unit == "chars" else (lambda o: len(o.encode("utf-8")))
     values = [s / max(size(o), 1) for s, o in zip(scores, options, strict=True)] if length_normalize else list(scores)
-    return max(range(len(values)), key=values.__getitem__)
+    return best_choice(values)
 
 
 def accuracy(predicted: Sequence[int], labels: Sequence[int]) -> float:
@@ -70,17 +64,6 @@ def exact_match(predictions: Sequence[str], references: Sequence[Sequence[str]])
     return sum(hits) / len(hits) if hits else float("nan")
 
 
-def _token_f1(prediction: str, reference: str) -> float:
-    pred, ref = normalize_answer(prediction).split(), normalize_answer(reference).split()
-    if not pred or not ref:
-        return float(pred == ref)
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(pred), common / len(ref)
-    return 2 * precision * recall / (precision + recall)
-
-
 def _mean(scores: Sequence[float]) -> float:
     return sum(scores) / len(scores) if scores else float("nan")
 
@@ -95,19 +78,9 @@ def token_f1(predictions: Sequence[str], references: Sequence[Sequence[str]]) ->
     return _mean(token_f1_scores(predictions, references))
 
 
-@cache
-def _rouge_l_scorer() -> Any:
-    """One ``rouge-score`` scorer per process (each new one logs "Using default tokenizer")."""
-    from rouge_score.rouge_scorer import RougeScorer
-
-    return RougeScorer(["rougeL"], use_stemmer=False)
-
-
 def rouge_l_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[float]:
     """Per example: the best ROUGE-L F-measure against any reference (rouge-score, no stemming)."""
-    scorer = _rouge_l_scorer()
-    return [scorer.score_multi(list(refs), p)["rougeL"].fmeasure
-            for p, refs in zip(predictions, references, strict=True)]
+    return [_rouge_l(p, refs) for p, refs in zip(predictions, references, strict=True)]
 
 
 def rouge_l(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> float:
@@ -121,10 +94,7 @@ def bleu(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> flo
 
     if not predictions:
         return float("nan")
-    width = max(len(refs) for refs in references)
-    # sacrebleu takes one stream per reference position; missing references are None.
-    streams = [[refs[k] if k < len(refs) else None for refs in references] for k in range(width)]
-    return float(sacrebleu.corpus_bleu(list(predictions), streams).score)
+    return float(sacrebleu.corpus_bleu(list(predictions), reference_streams(references)).score)
 
 
 def sentence_bleu_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> list[float]:

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -81,13 +82,16 @@ def base_fingerprint(model: torch.nn.Module) -> str:
     return digest.hexdigest()[:16]
 
 
-def save_adapter(loaded: LoadedModel, path: str | Path) -> Path:
-    """Write the adapter only (``adapter_config.json``, ``adapter_model.safetensors``) and the base fingerprint."""
+def save_adapter(loaded: LoadedModel, path: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write the adapter only (``adapter_config.json``, ``adapter_model.safetensors``) and the base fingerprint;
+    ``extra`` writes more files into the same temporary folder before it is renamed into place."""
     if not is_peft(loaded.model):
         raise ConfigError("save_adapter needs a model wrapped by apply_peft (train.peft is null)")
     with atomic_dir(path) as tmp:
         loaded.model.save_pretrained(tmp)
         (tmp / BASE_FILE).write_text(json.dumps({"model": loaded.name, "base": base_fingerprint(loaded.model)}) + "\n")
+        if extra is not None:
+            extra(tmp)
     return Path(path)
 
 

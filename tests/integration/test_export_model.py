@@ -1,8 +1,8 @@
 """A trained tiny cell keeps its model (``train.save_model``) and ``flanlab export`` turns it into a folder that plain
 transformers and peft load in a process that never imports flanlab, scoring as flanlab does (issue 28).
 
-Cells are built with the pipeline's own stages (``make_cell``), so these tests do not depend on how the pipeline
-wires ``save_cell_model`` in; ``tests/integration/test_export_lm_eval.py`` reuses ``make_cell``.
+Cells are built with the pipeline's own stages (``make_cell``), so the model they keep is the one the pipeline's
+training stage saves; ``tests/integration/test_export_lm_eval.py`` reuses ``make_cell``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from flanlab.export.saving import save_cell_model
 from flanlab.export_command import main
 from flanlab.pipeline import (
     cell_header,
@@ -50,9 +49,9 @@ def compose_cell(tmp: Path, *overrides: str):
 
 
 def make_cell(tmp: Path, mode: str, *overrides: str):
-    """Train and score one tiny cell into ``tmp/cell`` as ``run_cell`` does, keeping its model as ``mode``
-    (``train.save_model``); return (cell folder, the in-memory model, the composed config)."""
-    cfg = compose_cell(tmp, *overrides)
+    """Train and score one tiny cell into ``tmp/cell`` as ``run_cell`` does; its training stage keeps the model as
+    ``mode`` says (the override ``train.save_model=<mode>``). Return (cell folder, the in-memory model, the config)."""
+    cfg = compose_cell(tmp, f"train.save_model={mode}", *overrides)
     out, started = tmp / "cell", time.perf_counter()
     check_cell(cfg)
     seed_everything(int(cfg.seed))
@@ -60,7 +59,6 @@ def make_cell(tmp: Path, mode: str, *overrides: str):
     loaded = load_cell_model(cfg, prep)
     results, metrics = cell_header(cfg, prep, loaded), {}
     train_stage(cfg, prep, loaded, NullTracker(), out, results, metrics)
-    results["train"] |= save_cell_model(loaded, out, mode, cfg)
     score_stage(cfg, prep, loaded, results, metrics)
     write_results(out, prep, results, metrics, started, NullTracker())
     return out, loaded, cfg

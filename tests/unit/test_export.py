@@ -13,11 +13,11 @@ import yaml
 from omegaconf import OmegaConf
 
 from flanlab.errors import ConfigError, FlanlabError
-from flanlab.export import lm_eval_utils as U
 from flanlab.export import push
 from flanlab.export.lm_eval_tasks import INDEX_FILE, TaskOptions, write_lm_eval_tasks
 from flanlab.export.saving import check_save_model, resolve_save_mode, save_cell_model
 from flanlab.export_command import main
+from flanlab.metrics import portable as U
 from flanlab.metrics.functions import bleu, normalize_answer, token_f1_scores
 from flanlab.models.load import load_model
 from flanlab.models.peft import apply_peft
@@ -169,9 +169,9 @@ def test_push_uploads_the_exact_folder_in_one_commit(full_cell, tmp_path, monkey
 
 
 def test_the_metric_code_matches_flanlabs():
-    texts = ["The  Red box!", "a red-box", "Blue, the colour", "an apple a day"]
+    texts = ["The  Red box!", "a red-box", "Blue, the colour", "an apple a day", "", "the"]
     assert [U.normalize(t) for t in texts] == [normalize_answer(t) for t in texts]
-    refs = [["red box"], ["the red box", "box"], ["blue"], ["apple day", "apples"]]
+    refs = [["red box"], ["the red box", "box"], ["blue"], ["apple day", "apples"], ["nothing"], ["a", "box"]]
     assert [max(U.token_f1(p, r) for r in rs) for p, rs in zip(texts, refs, strict=True)] == token_f1_scores(texts,
                                                                                                             refs)
     assert U.corpus_bleu(list(zip(texts, refs, strict=True))) == pytest.approx(bleu(texts, refs) / 100)

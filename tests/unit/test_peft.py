@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -133,9 +134,13 @@ def test_adapter_checkpoint_resume_and_save_load(name, toy_catalogue, tmp_path):
         torch.testing.assert_close(got[key], value, rtol=1e-5, atol=1e-6)
 
     # The on-disk adapter folder reproduces the trained model's outputs.
-    save_adapter(whole, tmp_path / "adapter")
+    def note(folder: Path) -> None:
+        (folder / "extra.txt").write_text("x")
+
+    save_adapter(whole, tmp_path / "adapter", extra=note)
     files = {p.name for p in (tmp_path / "adapter").iterdir()}
     assert {"adapter_config.json", "adapter_model.safetensors"} <= files and "model.safetensors" not in files
+    assert "extra.txt" in files  # ``extra`` writes into the same atomic folder
     from_disk = load_adapter(_load(name, toy_catalogue, tmp_path), tmp_path / "adapter")
     batch = _batch(whole, data)
     with torch.no_grad():

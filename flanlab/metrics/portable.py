@@ -1,5 +1,6 @@
 """Metrics of flanlab's exported lm-eval tasks; ``flanlab export-tasks`` copies this file next to the task YAMLs as
-``utils.py`` (their ``!function utils....`` entries), so it imports nothing from flanlab.
+``utils.py`` (their ``!function utils....`` entries), so it imports nothing from flanlab. ``flanlab.metrics.functions``
+builds on its normalisation, token F1, ROUGE-L, best choice and BLEU reference streams, so both score alike.
 
 Every task reports ``score``, the metric flanlab declares for it, so groups can average classification and
 generation tasks together as flanlab does. Multiple choice: ``acc`` (argmax of the summed log-likelihoods, the
@@ -14,6 +15,8 @@ import re
 import string
 from collections import Counter
 from collections.abc import Sequence
+from functools import cache
+from typing import Any
 
 ARTICLES = re.compile(r"\b(a|an|the)\b")
 PUNCTUATION = str.maketrans("", "", string.punctuation)
@@ -50,11 +53,17 @@ def token_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def rouge_l(prediction: str, references: Sequence[str]) -> float:
-    """The best ROUGE-L F-measure against any reference (rouge-score, no stemming)."""
+@cache
+def rouge_scorer() -> Any:
+    """One ``rouge-score`` ROUGE-L scorer per process (each new one logs "Using default tokenizer")."""
     from rouge_score.rouge_scorer import RougeScorer
 
-    return RougeScorer(["rougeL"], use_stemmer=False).score_multi(list(references), prediction)["rougeL"].fmeasure
+    return RougeScorer(["rougeL"], use_stemmer=False)
+
+
+def rouge_l(prediction: str, references: Sequence[str]) -> float:
+    """The best ROUGE-L F-measure against any reference (rouge-score, no stemming)."""
+    return rouge_scorer().score_multi(list(references), prediction)["rougeL"].fmeasure
 
 
 def process_generation(doc: dict, results: list) -> dict:
@@ -73,11 +82,16 @@ def process_generation(doc: dict, results: list) -> dict:
     return out
 
 
+def reference_streams(references: Sequence[Sequence[str]]) -> list[list[str | None]]:
+    """sacrebleu's reference streams: one per reference position, None where an example has fewer references."""
+    width = max(len(refs) for refs in references)
+    return [[refs[k] if k < len(refs) else None for refs in references] for k in range(width)]
+
+
 def corpus_bleu(items: list) -> float:
     """Corpus BLEU / 100 (sacrebleu) over (prediction, references) pairs; missing references are None."""
     import sacrebleu
 
     predictions = [p for p, _ in items]
-    width = max(len(refs) for _, refs in items)
-    streams = [[refs[k] if k < len(refs) else None for _, refs in items] for k in range(width)]
+    streams = reference_streams([refs for _, refs in items])
     return float(sacrebleu.corpus_bleu(predictions, streams).score) / 100
