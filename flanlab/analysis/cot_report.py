@@ -8,16 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from flanlab.analysis.study_output import (
-    EXAMPLES_ONLY_NOTE,
-    PAIRED_HEADING,
-    baselines_line,
-    ci_text,
-    differences_markdown,
-    draw_baselines,
-    examples_only,
-    write_study,
-)
+from flanlab.analysis.study_output import ci_text, draw_baselines, study_markdown, write_study
 
 TABLES = ("table", "baselines", "differences")
 
@@ -45,18 +36,12 @@ def grid_markdown(table: pd.DataFrame) -> str:
 
 def cot_markdown(tables: dict[str, pd.DataFrame]) -> str:
     """The study's report section."""
-    parts = [
+    return study_markdown(
         "## Chain of thought: trained with/without CoT × scored direct/CoT (held-out mean [95% CI])",
         "Direct: rank classification over the options. CoT: greedy generation, the answer read after the marker "
         "`So the answer is` and compared by the task's metric; a generation without the marker counts as wrong "
-        "(counted). Lenient acc reads a marker-less output whole (diagnosis only, not a score)."
-        + (EXAMPLES_ONLY_NOTE if examples_only(tables["table"], tables["differences"]) else ""),
-        grid_markdown(tables["table"]),
-        baselines_line(tables["baselines"]),
-        PAIRED_HEADING,
-        differences_markdown(tables["differences"]),
-    ]
-    return "\n\n".join(p for p in parts if p) + "\n"
+        "(counted). Lenient acc reads a marker-less output whole (diagnosis only, not a score).",
+        grid_markdown(tables["table"]), tables)
 
 
 def plot_cot(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | None:

@@ -8,17 +8,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from flanlab.analysis.study_output import (
-    EXAMPLES_ONLY_NOTE,
-    PAIRED_HEADING,
-    baselines_line,
-    ci_text,
-    differences_markdown,
-    draw_baselines,
-    examples_only,
-    number_text,
-    write_study,
-)
+from flanlab.analysis.study_output import ci_text, draw_baselines, number_text, study_markdown, write_study
 
 TABLES = ("table", "baselines", "differences")
 
@@ -41,17 +31,11 @@ def table_markdown(table: pd.DataFrame) -> str:
 
 def mixing_markdown(tables: dict[str, pd.DataFrame]) -> str:
     """The study's report section."""
-    parts = [
+    return study_markdown(
         "## Template mixing: each arm scored zero-shot and k-shot (held-out mean [95% CI])",
         "k-shot: k solved examples of the same task (its train split, fixed by scoring.fewshot_seed) before each "
-        "prompt; format = type accuracy, content = accuracy among right-type answers."
-        + (EXAMPLES_ONLY_NOTE if examples_only(tables["table"], tables["differences"]) else ""),
-        table_markdown(tables["table"]),
-        baselines_line(tables["baselines"]),
-        PAIRED_HEADING,
-        differences_markdown(tables["differences"]),
-    ]
-    return "\n\n".join(p for p in parts if p) + "\n"
+        "prompt; format = type accuracy, content = accuracy among right-type answers.",
+        table_markdown(tables["table"]), tables)
 
 
 def plot_mixing(table: pd.DataFrame, baselines: pd.DataFrame) -> plt.Figure | None:

@@ -61,6 +61,16 @@ def differences_markdown(diffs: pd.DataFrame) -> str:
     }).to_markdown(index=False)
 
 
+def study_markdown(heading: str, intro: str, table: str, tables: dict[str, pd.DataFrame]) -> str:
+    """A study's section: its heading, ``intro`` (with the † note when a CI resamples examples only), its ``table``
+    in Markdown, the baselines line and the paired differences (``tables``: ``table``, ``baselines``,
+    ``differences``)."""
+    note = EXAMPLES_ONLY_NOTE if examples_only(tables["table"], tables["differences"]) else ""
+    parts = [heading, intro + note, table, baselines_line(tables["baselines"]), PAIRED_HEADING,
+             differences_markdown(tables["differences"])]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
 def write_study(tables: dict[str, pd.DataFrame], names: tuple[str, ...], out: Path, prefix: str, summary: str,
                 markdown: str, plots: dict[str, Callable[[], plt.Figure | None]] | None = None) -> list[Path]:
     """Save ``tables[names]`` as ``<prefix>_<name>``, ``markdown`` as ``<summary>.md`` and each figure of ``plots``
